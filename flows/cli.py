@@ -1,0 +1,137 @@
+"""`newsetl`: run the flow, query the warehouse.
+
+Prefect is imported only by the commands that run a flow, so `newsetl query` starts in
+a fraction of a second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from wcwidth import wcswidth
+
+DEFAULT_INBOX = "seeds"
+DEFAULT_DB = "warehouse/news.duckdb"
+
+
+def _quiet_prefect_env(verbose: bool) -> None:
+    """Settings that must be in place before Prefect is imported."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
+
+
+@contextlib.contextmanager
+def _stderr_to_log(enabled: bool) -> Iterator[Path | None]:
+    """Send fd 2 (ours and the embedded server's) to a log file while the flow runs."""
+    if not enabled:
+        yield None
+        return
+    log = Path(tempfile.gettempdir()) / f"newsetl-{os.getpid()}.log"
+    saved = os.dup(2)
+    with log.open("wb") as fh:
+        os.dup2(fh.fileno(), 2)
+        try:
+            yield log
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    _quiet_prefect_env(args.verbose)
+    with _stderr_to_log(not args.verbose) as log:
+        try:
+            from flows.ingest import ingest_news
+
+            summary = ingest_news(inbox=args.inbox, db=args.db)
+            error = None
+        except Exception as exc:  # the run failed: one line, the details stay in the log
+            summary, error = None, exc
+    if error is not None:
+        where = f" (details: {log})" if log else ""
+        print(f"newsetl run failed: {type(error).__name__}: {error}{where}", file=sys.stderr)
+        return 1
+    if log:
+        log.unlink(missing_ok=True)
+    print(summary.text())
+    return 0
+
+
+def format_table(columns: Sequence[str], rows: Sequence[Sequence[object]], max_width: int = 60) -> str:
+    """A plain-text table aligned by display width (a Han character takes two cells)."""
+
+    def cell(value: object) -> str:
+        text = "NULL" if value is None else str(value).replace("\n", "⏎")
+        if wcswidth(text) > max_width:
+            while wcswidth(text) > max_width - 1:
+                text = text[:-1]
+            text += "…"
+        return text
+
+    cells = [[cell(c) for c in columns]] + [[cell(v) for v in row] for row in rows]
+    widths = [max(wcswidth(r[i]) for r in cells) for i in range(len(columns))]
+
+    def line(r: list[str]) -> str:
+        return "  ".join(v + " " * (w - wcswidth(v)) for v, w in zip(r, widths, strict=True)).rstrip()
+
+    out = [line(cells[0]), "  ".join("-" * w for w in widths)]
+    out += [line(r) for r in cells[1:]]
+    out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+    return "\n".join(out)
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from warehouse.db import WarehouseBusy, connect
+
+    try:
+        with connect(args.db, read_only=True) as con:
+            result = con.execute(args.sql)
+            columns = [d[0] for d in result.description] if result.description else []
+            rows = result.fetchall()
+    except (WarehouseBusy, FileNotFoundError) as exc:
+        print(f"newsetl query: {exc}", file=sys.stderr)
+        return 2
+    except duckdb.Error as exc:
+        message = str(exc).splitlines()[0]
+        if "read-only" in message.lower():
+            message = "the warehouse is opened read-only here; write statements are refused"
+        print(f"newsetl query: {message}", file=sys.stderr)
+        return 2
+    print(format_table(columns, rows))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="newsetl", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="load new files from the inbox into the warehouse (one flow run)")
+    run.add_argument("--inbox", default=DEFAULT_INBOX, help=f"folder of pages (default {DEFAULT_INBOX})")
+    run.add_argument("--db", default=DEFAULT_DB, help=f"DuckDB file (default {DEFAULT_DB})")
+    run.add_argument("--verbose", action="store_true", help="show Prefect's logs")
+    run.set_defaults(func=cmd_run)
+
+    query = sub.add_parser("query", help="run read-only SQL against the warehouse")
+    query.add_argument("sql")
+    query.add_argument("--db", default=DEFAULT_DB)
+    query.set_defaults(func=cmd_query)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,189 @@
+"""Thin Prefect tasks around the pure stage functions in `flows.steps`.
+
+Per-file stages work on a `Chunk` of files (one task per chunk and stage, never per
+paragraph), so the task runner can spread chunks over cores or a Dask cluster.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+from prefect import task
+
+from flows.steps import clean as clean_step
+from flows.steps import decode as decode_step
+from flows.steps import repair as repair_step
+from flows.steps import segment as segment_step
+from flows.steps import tokenize as tokenize_step
+from flows.steps.dedup import mark_duplicates
+from flows.steps.model import ParsedDocument, SourceFile
+from flows.steps.tables import articles_frame, documents_frame, paragraphs_frame
+from schemas.contract import QUARANTINE_SCHEMA, validate_table
+from warehouse import db as warehouse
+
+
+@dataclass
+class Chunk:
+    """Files processed together by one task of each per-file stage."""
+
+    docs: list[ParsedDocument]
+    label: str = ""  # names the chunk's task runs: its first file, and how many more
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def timed(self, stage: str, fn: Callable[[ParsedDocument], None]) -> Chunk:
+        start = time.perf_counter()
+        for doc in self.docs:
+            if not doc.rejected:
+                fn(doc)
+        self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - start
+        return self
+
+
+def chunk_files(files: list[SourceFile], max_bytes: int) -> list[Chunk]:
+    """Group files into chunks of about `max_bytes`, keeping inbox order."""
+    chunks: list[Chunk] = []
+    size = max_bytes
+    for f in files:
+        if size >= max_bytes:
+            chunks.append(Chunk(docs=[]))
+            size = 0
+        chunks[-1].docs.append(ParsedDocument(file=f))
+        size += f.size_bytes
+    for c in chunks:
+        more = f" +{len(c.docs) - 1} files" if len(c.docs) > 1 else ""
+        c.label = c.docs[0].file.path + more
+    return chunks
+
+
+# --- per-file stages ------------------------------------------------------------------
+
+
+def _decode_one(doc: ParsedDocument) -> None:
+    try:
+        data = Path(doc.file.abs_path).read_bytes()
+    except FileNotFoundError:
+        doc.file.reject_reason = "file disappeared before it could be read"
+        return
+    try:
+        decoded = decode_step.decode_bytes(data)
+    except decode_step.DecodeError as exc:
+        doc.file.reject_reason = str(exc)
+        return
+    doc.text, doc.encoding = decoded.text, decoded.encoding
+
+
+@task(task_run_name="decode {label}", retries=2, retry_delay_seconds=1)
+def decode(chunk: Chunk, label: str) -> Chunk:
+    return chunk.timed("decode", _decode_one)
+
+
+def _clean_one(doc: ParsedDocument) -> None:
+    assert doc.text is not None
+    page = clean_step.clean_page(doc.text)
+    doc.clean, doc.script, doc.meta, doc.stats, doc.text = page, page.script, page.meta, page.stats, None
+
+
+@task(task_run_name="clean {label}")
+def clean(chunk: Chunk, label: str) -> Chunk:
+    return chunk.timed("clean", _clean_one)
+
+
+def _repair_one(doc: ParsedDocument) -> None:
+    assert doc.clean is not None
+    doc.paragraphs = repair_step.repair_blocks(doc.clean.blocks)
+    doc.joins = sum(p.joined_from - 1 for p in doc.paragraphs)
+    doc.clean = None
+
+
+@task(task_run_name="repair {label}")
+def repair(chunk: Chunk, label: str) -> Chunk:
+    return chunk.timed("repair", _repair_one)
+
+
+def _segment_one(doc: ParsedDocument) -> None:
+    assert doc.paragraphs is not None
+    doc.articles = segment_step.segment_page(doc.paragraphs, doc.meta)
+    doc.paragraphs = None
+
+
+@task(task_run_name="segment {label}")
+def segment(chunk: Chunk, label: str) -> Chunk:
+    return chunk.timed("segment", _segment_one)
+
+
+# --- batch stages ---------------------------------------------------------------------
+
+
+@dataclass
+class Batch:
+    """The run's rows on their way to the warehouse."""
+
+    documents: pl.DataFrame
+    articles: pl.DataFrame
+    paragraphs: pl.DataFrame
+    tokens: pl.DataFrame | None = None
+    quarantine: pl.DataFrame | None = None
+
+
+def to_batch(chunks: list[Chunk]) -> Batch:
+    docs = [d for c in chunks for d in c.docs]
+    return Batch(documents_frame(docs), articles_frame(docs), paragraphs_frame(docs))
+
+
+@task
+def dedup(batch: Batch, db_path: str) -> Batch:
+    batch.paragraphs = mark_duplicates(
+        batch.paragraphs, lambda hashes: warehouse.stored_exact_copies(db_path, hashes)
+    )
+    return batch
+
+
+def texts_to_tokenize(batch: Batch) -> pl.DataFrame:
+    """Unique paragraphs and article titles: the only text search and keywords need."""
+    paragraphs = batch.paragraphs.filter(pl.col("dup_status") == "unique").select(
+        "paragraph_id", "article_id", "text"
+    )
+    titles = batch.articles.filter(pl.col("title").is_not_null()).select(
+        (pl.col("article_id") + "-title").alias("paragraph_id"), "article_id", pl.col("title").alias("text")
+    )
+    return pl.concat([titles, paragraphs])
+
+
+@task(task_run_name="tokenize {rows.height} texts")
+def tokenize(rows: pl.DataFrame) -> pl.DataFrame:
+    return tokenize_step.tokenize_rows(rows)
+
+
+@task
+def validate(batch: Batch) -> Batch:
+    """Every table through its contract; failing rows (and rows hanging off them) quarantined."""
+    quarantined = []
+    for name in ("documents", "articles", "paragraphs", "tokens"):
+        result = validate_table(name, getattr(batch, name))
+        setattr(batch, name, result.good)
+        quarantined.append(result.quarantine)
+    # Children of a quarantined parent cannot load without it.
+    good_articles = batch.articles["article_id"]
+    orphans = batch.paragraphs.filter(~pl.col("article_id").is_in(good_articles.implode()))
+    if orphans.height:
+        quarantined.append(
+            orphans.select(
+                pl.lit("paragraphs").alias("table_name"),
+                pl.col("paragraph_id").alias("row_key"),
+                pl.lit("article_quarantined").alias("check_name"),
+                (pl.lit("its article ") + pl.col("article_id") + " failed validation").alias("reason"),
+                pl.struct(pl.all()).struct.json_encode().alias("row_json"),
+            )
+        )
+        batch.paragraphs = batch.paragraphs.filter(pl.col("article_id").is_in(good_articles.implode()))
+    batch.quarantine = pl.concat([q.cast(QUARANTINE_SCHEMA) for q in quarantined]) if quarantined else None
+    return batch
+
+
+@task
+def load(tables: dict[str, pl.DataFrame], db_path: str) -> None:
+    warehouse.load_batch(db_path, tables)

@@ -1,0 +1,64 @@
+"""Shared fixtures: the seed pages, a temporary warehouse, and one Prefect test server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT / "seeds"
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+
+@pytest.fixture(scope="session")
+def prefect_backend() -> Iterator[None]:
+    """One temporary Prefect API for the whole session (its start-up is paid once)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture
+def inbox(tmp_path: Path) -> Path:
+    """A fresh inbox holding copies of the five seed pages."""
+    target = tmp_path / "inbox"
+    shutil.copytree(SEEDS, target)
+    return target
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "warehouse" / "news.duckdb"
+
+
+@pytest.fixture
+def run_flow(prefect_backend: None):
+    """Run `ingest_news` in this process against the test server."""
+    from flows.ingest import ingest_news
+
+    def run(inbox: Path, db: Path):
+        return ingest_news(inbox=str(inbox), db=str(db))
+
+    return run
+
+
+@pytest.fixture
+def sql(db_path: Path):
+    """Query the test warehouse read-only: sql("SELECT ...") -> list of tuples."""
+    import duckdb
+
+    def query(statement: str, params: list | None = None) -> list[tuple]:
+        con = duckdb.connect(str(db_path), read_only=True)
+        try:
+            return con.execute(statement, params or []).fetchall()
+        finally:
+            con.close()
+
+    return query

@@ -1,0 +1,76 @@
+"""End to end: the flow on the five seed pages into a real DuckDB file."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+from tests.conftest import SEEDS
+
+TABLES = ("documents", "articles", "paragraphs", "tokens", "quarantine")
+
+
+def table_checksums(sql) -> dict[str, tuple[int, str]]:
+    """Row count and an order-independent checksum of every row of each table."""
+    out = {}
+    for table in TABLES:
+        count, digest = sql(f"SELECT count(*), coalesce(bit_xor(hash(t)), 0) FROM {table} t")[0]
+        out[table] = (count, str(digest))
+    return out
+
+
+def test_seeds_load_with_the_repeated_003_paragraph_marked(inbox, db_path, run_flow, sql):
+    summary = run_flow(inbox, db_path)
+
+    assert summary.status == "completed"
+    assert (summary.files_seen, summary.files_new, summary.files_rejected) == (5, 5, 0)
+    docs = sql("SELECT path, status, encoding FROM documents ORDER BY path")
+    assert [d[0] for d in docs] == sorted(p.name for p in SEEDS.iterdir())
+    assert {d[1] for d in docs} == {"loaded"}
+    doc_003 = hashlib.sha256((SEEDS / "003_426d0e80c1052dd2.txt").read_bytes()).hexdigest()
+
+    # The 546-character paragraph printed twice on page 003: once unique, once exact copy of it.
+    copies = sql(
+        "SELECT paragraph_id, dup_status, dup_of, cluster_size FROM paragraphs "
+        "WHERE doc_id = ? AND chars = 546 ORDER BY paragraph_id",
+        [doc_003],
+    )
+    assert len(copies) == 2
+    (first_id, first_status, first_of, first_cluster), (_, second_status, second_of, _) = copies
+    assert (first_status, first_of, first_cluster) == ("unique", None, 2)
+    assert (second_status, second_of) == ("exact", first_id)
+
+    # Simplified text only: page 002 was Traditional with pinyin.
+    texts = [t for (t,) in sql("SELECT text FROM paragraphs")]
+    assert not any("報" in t or "(bào)" in t for t in texts)
+    assert any("动起来" in t or "春节假期" in t for t in texts)
+    script = sql("SELECT script FROM documents WHERE path LIKE '002%'")[0][0]
+    assert script == "traditional"
+    # jieba words for search
+    assert sql("SELECT count(*) FROM tokens WHERE word = '马拉松'")[0][0] > 0
+
+
+def test_second_run_changes_nothing_but_adds_a_runs_row(inbox, db_path, run_flow, sql):
+    run_flow(inbox, db_path)
+    before = table_checksums(sql)
+    second = run_flow(inbox, db_path)
+    assert (second.files_seen, second.files_new, second.articles) == (5, 0, 0)
+    assert table_checksums(sql) == before
+    assert sql("SELECT count(*), sum(files_new) FROM runs")[0] == (2, 5)
+
+
+def test_new_and_changed_files_load_without_reloading_old_ones(inbox, db_path, run_flow, sql):
+    run_flow(inbox, db_path)
+    shutil.copy(SEEDS / "000_93f3cbaad0251ee5.txt", inbox / "005_new.txt")  # same bytes: not new
+    page = inbox / "004_c39983c546060e4d.txt"
+    page.write_text(page.read_text(encoding="utf-8") + "\n\n补充报道一段新的文字。\n", encoding="utf-8")
+    third = Path(inbox / "006_fresh.txt")
+    third.write_text("新闻标题\n\n本报讯(记者 张三)这是一篇新的报道,内容完整。\n", encoding="utf-8")
+
+    summary = run_flow(inbox, db_path)
+
+    assert summary.files_new == 2  # the changed 004 and the fresh 006
+    versions = sql("SELECT count(*) FROM documents WHERE path = '004_c39983c546060e4d.txt'")[0][0]
+    assert versions == 2  # the old version stays queryable
+    assert sql("SELECT count(*) FROM documents")[0][0] == 7

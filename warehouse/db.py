@@ -1,0 +1,131 @@
+"""DuckDB access: schema, what the warehouse already knows, and the one-transaction load.
+
+The write connection is opened only by `load_batch`, so the warehouse stays readable
+by analysts for the whole time a run spends on the text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from flows.steps.discover import KnownFile
+
+SQL_DIR = Path(__file__).parent
+DDL_FILES = sorted((SQL_DIR / "ddl").glob("*.sql"))
+VIEW_FILES = sorted((SQL_DIR / "views").glob("*.sql"))
+# Tables in load order (referenced tables first).
+LOAD_ORDER = ("runs", "documents", "articles", "paragraphs", "tokens", "quarantine")
+
+
+class WarehouseBusy(RuntimeError):
+    """Another process holds the DuckDB file; the message says which and what to do."""
+
+
+_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+
+
+@contextmanager
+def connect(db_path: str | Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the warehouse; a lock held by another process becomes a `WarehouseBusy`."""
+    db_path = Path(db_path)
+    if read_only and not db_path.exists():
+        raise FileNotFoundError(f"no warehouse at {db_path}: run `newsetl run` first")
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(db_path), read_only=read_only, config=_CONFIG)
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            pid = re.search(r"PID (\d+)", str(exc))
+            holder = f"process {pid[1]}" if pid else "another process"
+            raise WarehouseBusy(
+                f"the warehouse {db_path} is open in {holder} (a DuckDB shell or another run); "
+                "close it and try again"
+            ) from exc
+        raise
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    for ddl in DDL_FILES:
+        con.execute(ddl.read_text(encoding="utf-8"))
+    for view in VIEW_FILES:
+        con.execute(view.read_text(encoding="utf-8"))
+
+
+def known_files(db_path: str | Path) -> tuple[dict[str, KnownFile], set[str]]:
+    """The latest version the warehouse holds of each path, and every doc_id it holds."""
+    if not Path(db_path).exists():
+        return {}, set()
+    with connect(db_path, read_only=True) as con:
+        if not _has_table(con, "documents"):
+            return {}, set()
+        rows = con.execute(
+            """
+            SELECT path, size_bytes, mtime_ns, doc_id, retryable
+            FROM documents
+            QUALIFY row_number() OVER (PARTITION BY path ORDER BY ingested_at DESC) = 1
+            """
+        ).fetchall()
+        ids = {r[0] for r in con.execute("SELECT doc_id FROM documents").fetchall()}
+    by_path = {r[0]: KnownFile(r[0], r[1], r[2], r[3], r[4]) for r in rows}
+    return by_path, ids
+
+
+def stored_exact_copies(db_path: str | Path, hashes: list[str]) -> dict[str, str]:
+    """norm_hash -> paragraph_id of the kept (unique) paragraph already in the warehouse."""
+    if not hashes or not Path(db_path).exists():
+        return {}
+    with connect(db_path, read_only=True) as con:
+        if not _has_table(con, "paragraphs"):
+            return {}
+        wanted = pl.DataFrame({"norm_hash": hashes}).to_arrow()  # noqa: F841 (used by SQL)
+        rows = con.execute(
+            """
+            SELECT p.norm_hash, min(p.paragraph_id)
+            FROM paragraphs p JOIN wanted w USING (norm_hash)
+            WHERE p.dup_status = 'unique'
+            GROUP BY p.norm_hash
+            """
+        ).fetchall()
+    return dict(rows)
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(
+        con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()[
+            0
+        ]
+    )
+
+
+def load_batch(db_path: str | Path, tables: dict[str, pl.DataFrame]) -> None:
+    """Insert every table of the run in one transaction: all of it lands, or none of it."""
+    with connect(db_path) as con:
+        ensure_schema(con)
+        con.execute("BEGIN TRANSACTION")
+        try:
+            docs = tables.get("documents")
+            if docs is not None and docs.height:
+                # A file rejected earlier as retryable and now loaded replaces its old row.
+                batch_ids = docs.select("doc_id").to_arrow()  # noqa: F841 (used by SQL)
+                con.execute("DELETE FROM documents WHERE doc_id IN (SELECT doc_id FROM batch_ids)")
+            for name in LOAD_ORDER:
+                frame = tables.get(name)
+                if frame is None or frame.height == 0:
+                    continue
+                arrow = frame.to_arrow()  # noqa: F841 (used by SQL)
+                columns = ", ".join(f'"{c}"' for c in frame.columns)
+                con.execute(f"INSERT INTO {name} ({columns}) SELECT {columns} FROM arrow")
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
