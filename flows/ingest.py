@@ -14,6 +14,7 @@ from flows.steps import discover as discover_step
 from flows.steps.model import SourceFile
 from flows.steps.report import RunSummary
 from flows.steps.tables import utc_now
+from flows.steps.tokenize import lexicon_frame
 from flows.tasks import (
     Batch,
     Chunk,
@@ -63,7 +64,7 @@ def ingest_news(inbox: str = "seeds", db: str = "warehouse/news.duckdb") -> RunS
     segmented = segment.map(repaired, labels).result()
 
     batch = dedup(to_batch(segmented), db)
-    batch.tokens = tokenize(texts_to_tokenize(batch))
+    batch.tokens, batch.article_keywords = tokenize(texts_to_tokenize(batch))
     batch = validate(batch)
 
     _count(run, segmented, batch)
@@ -134,4 +135,7 @@ def _tables(run: RunSummary, batch: Batch, started_at) -> dict[str, pl.DataFrame
     tables["paragraphs"] = batch.paragraphs
     if batch.tokens is not None:
         tables["tokens"] = batch.tokens
+    if batch.article_keywords is not None:
+        tables["article_keywords"] = batch.article_keywords
+    tables["lexicon"] = lexicon_frame()
     return tables

@@ -126,6 +126,7 @@ class Batch:
     articles: pl.DataFrame
     paragraphs: pl.DataFrame
     tokens: pl.DataFrame | None = None
+    article_keywords: pl.DataFrame | None = None
     quarantine: pl.DataFrame | None = None
 
 
@@ -154,15 +155,17 @@ def texts_to_tokenize(batch: Batch) -> pl.DataFrame:
 
 
 @task(task_run_name="tokenize {rows.height} texts")
-def tokenize(rows: pl.DataFrame) -> pl.DataFrame:
-    return tokenize_step.tokenize_rows(rows)
+def tokenize(rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Words of each text, cut once, and the articles' keywords computed from those words."""
+    tokens = tokenize_step.tokenize_rows(rows)
+    return tokens, tokenize_step.article_keywords(tokens)
 
 
 @task
 def validate(batch: Batch) -> Batch:
     """Every table through its contract; failing rows (and rows hanging off them) quarantined."""
     quarantined = []
-    for name in ("documents", "articles", "paragraphs", "tokens"):
+    for name in ("documents", "articles", "paragraphs", "tokens", "article_keywords"):
         result = validate_table(name, getattr(batch, name))
         setattr(batch, name, result.good)
         quarantined.append(result.quarantine)

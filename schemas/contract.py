@@ -10,6 +10,7 @@ import polars as pl
 
 from schemas.articles import ArticleModel
 from schemas.documents import DocumentModel
+from schemas.keywords import ArticleKeywordModel
 from schemas.paragraphs import ParagraphModel
 from schemas.tokens import TokenModel
 
@@ -19,6 +20,7 @@ CONTRACTS: dict[str, tuple[type[pa.DataFrameModel], str]] = {
     "articles": (ArticleModel, "article_id"),
     "paragraphs": (ParagraphModel, "paragraph_id"),
     "tokens": (TokenModel, "paragraph_id"),
+    "article_keywords": (ArticleKeywordModel, "article_id"),
 }
 
 QUARANTINE_SCHEMA = {

@@ -20,7 +20,18 @@ SQL_DIR = Path(__file__).parent
 DDL_FILES = sorted((SQL_DIR / "ddl").glob("*.sql"))
 VIEW_FILES = sorted((SQL_DIR / "views").glob("*.sql"))
 # Tables in load order (referenced tables first).
-LOAD_ORDER = ("runs", "documents", "articles", "paragraphs", "tokens", "quarantine")
+LOAD_ORDER = (
+    "runs",
+    "documents",
+    "articles",
+    "paragraphs",
+    "tokens",
+    "article_keywords",
+    "lexicon",
+    "quarantine",
+)
+# Reference tables the repository defines: each run's copy replaces the stored one.
+REPLACED_EACH_RUN = ("lexicon",)
 
 
 class WarehouseBusy(RuntimeError):
@@ -122,6 +133,8 @@ def load_batch(db_path: str | Path, tables: dict[str, pl.DataFrame]) -> None:
                 frame = tables.get(name)
                 if frame is None or frame.height == 0:
                     continue
+                if name in REPLACED_EACH_RUN:
+                    con.execute(f"DELETE FROM {name}")
                 arrow = frame.to_arrow()  # noqa: F841 (used by SQL)
                 columns = ", ".join(f'"{c}"' for c in frame.columns)
                 con.execute(f"INSERT INTO {name} ({columns}) SELECT {columns} FROM arrow")
