@@ -7,8 +7,9 @@ import uuid
 from pathlib import Path
 
 import polars as pl
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
 
+from flows.artifacts import Progress, report
 from flows.config import Settings
 from flows.steps import discover as discover_step
 from flows.steps.model import SourceFile
@@ -42,10 +43,12 @@ def discover(inbox: str, db_path: str) -> tuple[int, list[SourceFile]]:
     """All files in the inbox, and the new file versions among them."""
     files = discover_step.list_inbox(Path(inbox))
     known_by_path, known_ids = warehouse.known_files(db_path)
-    return len(files), discover_step.new_file_versions(files, known_by_path, known_ids)
+    new = discover_step.new_file_versions(files, known_by_path, known_ids)
+    get_run_logger().info("%d files in %s, %d new", len(files), inbox, len(new))
+    return len(files), new
 
 
-@flow(name="ingest_news", log_prints=False)
+@flow(name="ingest_news", flow_run_name="ingest {inbox}", log_prints=False)
 def ingest_news(inbox: str = "seeds", db: str = "warehouse/news.duckdb") -> RunSummary:
     settings = Settings.from_env()
     run = RunSummary(run_id=utc_now().strftime("%Y%m%dT%H%M%S-") + uuid.uuid4().hex[:6], inbox=inbox)
@@ -56,12 +59,13 @@ def ingest_news(inbox: str = "seeds", db: str = "warehouse/news.duckdb") -> RunS
 
     run.files_seen, new_files = discover(inbox, db)
     chunks = chunk_files(new_files, settings.chunk_bytes)
+    progress = Progress(len(chunks))
 
     labels = [c.label for c in chunks]
     decoded = decode.map(chunks, labels)
     cleaned = clean.map(decoded, labels)
     repaired = repair.map(cleaned, labels)
-    segmented = segment.map(repaired, labels).result()
+    segmented = progress.follow(segment.map(repaired, labels))
 
     batch = dedup(to_batch(segmented), db)
     batch.tokens, batch.article_keywords = tokenize(texts_to_tokenize(batch))
@@ -70,6 +74,7 @@ def ingest_news(inbox: str = "seeds", db: str = "warehouse/news.duckdb") -> RunS
     _count(run, segmented, batch)
     run.seconds = time.perf_counter() - t0
     load(_tables(run, batch, started_at), db)
+    report(run, db, batch.documents, batch.quarantine, progress)
     if run.status == "failed":
         raise RunFailed(run.message or "run failed")
     return run
