@@ -88,16 +88,31 @@ def format_table(columns: Sequence[str], rows: Sequence[Sequence[object]], max_w
     return "\n".join(out)
 
 
+EXPORT_FORMATS = (".csv", ".parquet")
+
+
 def cmd_query(args: argparse.Namespace) -> int:
     import duckdb
 
     from warehouse.db import WarehouseBusy, connect
 
+    out = Path(args.out) if args.out else None
+    if out is not None and out.suffix.lower() not in EXPORT_FORMATS:
+        wanted = " or ".join(EXPORT_FORMATS)
+        print(f"newsetl query: --out must end in {wanted}, not {out.name}", file=sys.stderr)
+        return 2
     try:
         with connect(args.db, read_only=True) as con:
-            result = con.execute(args.sql)
-            columns = [d[0] for d in result.description] if result.description else []
-            rows = result.fetchall()
+            relation = con.sql(args.sql)
+            if relation is None:  # a statement without a result set (SET, PRAGMA ...)
+                print("OK")
+                return 0
+            data = relation.to_arrow_table()
+            if out is not None:
+                _export(con.from_arrow(data), out)
+                print(f"{data.num_rows} rows written to {out}")
+                return 0
+            columns, rows = data.column_names, [tuple(r.values()) for r in data.to_pylist()]
     except (WarehouseBusy, FileNotFoundError) as exc:
         print(f"newsetl query: {exc}", file=sys.stderr)
         return 2
@@ -108,6 +123,37 @@ def cmd_query(args: argparse.Namespace) -> int:
         print(f"newsetl query: {message}", file=sys.stderr)
         return 2
     print(format_table(columns, rows))
+    return 0
+
+
+def _export(relation, out: Path) -> None:
+    """CSV (with a header) or Parquet, by the file's extension; DuckDB writes lists too."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix.lower() == ".csv":
+        relation.write_csv(str(out), header=True)
+    else:
+        relation.write_parquet(str(out))
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from warehouse.db import WarehouseBusy, connect
+    from warehouse.search import search
+
+    try:
+        with connect(args.db, read_only=True) as con:
+            hits = search(con, args.query, args.limit)
+    except (WarehouseBusy, FileNotFoundError, duckdb.Error) as exc:
+        print(f"newsetl search: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return 2
+    if not hits:
+        print(f"no article matches {args.query!r}")
+        return 1
+    for rank, hit in enumerate(hits, 1):
+        head = f"{rank}. {hit.title or '(untitled)'}  [{hit.day or 'undated'}]"
+        print(f"{head}  score {hit.score:.2f}  {hit.article_id}")
+        print(f"   {hit.snippet}")
     return 0
 
 
@@ -124,7 +170,14 @@ def build_parser() -> argparse.ArgumentParser:
     query = sub.add_parser("query", help="run read-only SQL against the warehouse")
     query.add_argument("sql")
     query.add_argument("--db", default=DEFAULT_DB)
+    query.add_argument("--out", default=None, help="write the result to FILE.csv or FILE.parquet instead")
     query.set_defaults(func=cmd_query)
+
+    find = sub.add_parser("search", help="full-text search of the articles (BM25 over jieba words)")
+    find.add_argument("query", help="words to look for, e.g. 马拉松")
+    find.add_argument("--limit", type=int, default=10, help="how many articles (default 10)")
+    find.add_argument("--db", default=DEFAULT_DB)
+    find.set_defaults(func=cmd_search)
     return parser
 
 

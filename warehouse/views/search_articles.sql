@@ -2,7 +2,7 @@
 --   SELECT * FROM search_articles(['马拉松']) LIMIT 5;
 -- The query words must be cut by the same tokenizer (`newsetl search` does it). A word
 -- matches every token containing it, so 马拉松 also finds 马拉松赛; words in the title
--- count twice. k1 and b are the usual BM25 constants.
+-- count twice. A one-character word matches only itself. k1 and b: the usual BM25 constants.
 CREATE OR REPLACE MACRO search_articles(query_words, k1 := 1.2, b := 0.75) AS TABLE
 WITH terms AS (
     SELECT DISTINCT unnest(query_words) AS term
@@ -15,7 +15,7 @@ corpus AS (
 ),
 hits AS (
     SELECT t.term, k.article_id, sum(CASE WHEN k.paragraph_id LIKE '%-title' THEN 2 ELSE 1 END) AS tf
-    FROM tokens k JOIN terms t ON contains(k.word, t.term)
+    FROM tokens k JOIN terms t ON k.word = t.term OR (length(t.term) >= 2 AND contains(k.word, t.term))
     GROUP BY t.term, k.article_id
 ),
 df AS (
