@@ -39,9 +39,9 @@ class RunFailed(RuntimeError):
 
 
 @task(retries=2, retry_delay_seconds=1)
-def discover(inbox: str, db_path: str) -> tuple[int, list[SourceFile]]:
-    """All files in the inbox, and the new file versions among them."""
-    files = discover_step.list_inbox(Path(inbox))
+def discover(inbox: str, db_path: str, max_file_bytes: int) -> tuple[int, list[SourceFile]]:
+    """All files in the inbox, and the new file versions among them (rejected ones included)."""
+    files = discover_step.list_inbox(Path(inbox), max_file_bytes)
     known_by_path, known_ids = warehouse.known_files(db_path)
     new = discover_step.new_file_versions(files, known_by_path, known_ids)
     get_run_logger().info("%d files in %s, %d new", len(files), inbox, len(new))
@@ -57,7 +57,7 @@ def ingest_news(inbox: str = "seeds", db: str = "warehouse/news.duckdb") -> RunS
     if not Path(inbox).is_dir():
         raise RunFailed(f"inbox {inbox} is not a directory")
 
-    run.files_seen, new_files = discover(inbox, db)
+    run.files_seen, new_files = discover(inbox, db, settings.max_file_bytes)
     chunks = chunk_files(new_files, settings.chunk_bytes)
     progress = Progress(len(chunks))
 
@@ -69,7 +69,7 @@ def ingest_news(inbox: str = "seeds", db: str = "warehouse/news.duckdb") -> RunS
 
     batch = dedup(to_batch(segmented), db)
     batch.tokens, batch.article_keywords = tokenize(texts_to_tokenize(batch))
-    batch = validate(batch)
+    batch = validate(batch, db)
 
     _count(run, segmented, batch)
     run.seconds = time.perf_counter() - t0
@@ -98,10 +98,10 @@ def _count(run: RunSummary, chunks: list[Chunk], batch: Batch) -> None:
     for c in chunks:
         for stage, s in c.seconds.items():
             run.stage_seconds[stage] = round(run.stage_seconds.get(stage, 0.0) + s, 3)
-    quarantine = batch.quarantine
-    run.quarantined = 0 if quarantine is None else quarantine.height
-    checked = batch.documents.height + batch.articles.height + batch.paragraphs.height + run.quarantined
-    run.failed_share = run.quarantined / checked if checked else 0.0
+    run.quarantined = 0 if batch.quarantine is None else batch.quarantine.height
+    # Share of the rows of record (documents, articles, paragraphs) that failed the contract.
+    checked = batch.documents.height + batch.articles.height + batch.paragraphs.height + batch.failed_rows
+    run.failed_share = batch.failed_rows / checked if checked else 0.0
     if run.failed_share > run.failed_share_limit:
         run.status = "failed"
         run.message = (

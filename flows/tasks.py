@@ -9,20 +9,20 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import polars as pl
 from prefect import task
 
 from flows.steps import clean as clean_step
 from flows.steps import decode as decode_step
+from flows.steps import discover as discover_step
 from flows.steps import repair as repair_step
 from flows.steps import segment as segment_step
 from flows.steps import tokenize as tokenize_step
 from flows.steps.dedup import mark_duplicates
 from flows.steps.model import ParsedDocument, SourceFile
 from flows.steps.tables import articles_frame, documents_frame, paragraphs_frame
-from schemas.contract import QUARANTINE_SCHEMA, validate_table
+from schemas.contract import RECORD_TABLES, validate_batch
 from warehouse import db as warehouse
 
 
@@ -63,10 +63,8 @@ def chunk_files(files: list[SourceFile], max_bytes: int) -> list[Chunk]:
 
 
 def _decode_one(doc: ParsedDocument) -> None:
-    try:
-        data = Path(doc.file.abs_path).read_bytes()
-    except FileNotFoundError:
-        doc.file.reject_reason = "file disappeared before it could be read"
+    data = discover_step.read_source(doc.file)  # None: gone or changed since discover (reason set)
+    if data is None:
         return
     try:
         decoded = decode_step.decode_bytes(data)
@@ -128,6 +126,7 @@ class Batch:
     tokens: pl.DataFrame | None = None
     article_keywords: pl.DataFrame | None = None
     quarantine: pl.DataFrame | None = None
+    failed_rows: int = 0  # quarantined rows of the tables of record (documents, articles, paragraphs)
 
 
 def to_batch(chunks: list[Chunk]) -> Batch:
@@ -162,28 +161,18 @@ def tokenize(rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
 
 
 @task
-def validate(batch: Batch) -> Batch:
-    """Every table through its contract; failing rows (and rows hanging off them) quarantined."""
-    quarantined = []
-    for name in ("documents", "articles", "paragraphs", "tokens", "article_keywords"):
-        result = validate_table(name, getattr(batch, name))
-        setattr(batch, name, result.good)
-        quarantined.append(result.quarantine)
-    # Children of a quarantined parent cannot load without it.
-    good_articles = batch.articles["article_id"]
-    orphans = batch.paragraphs.filter(~pl.col("article_id").is_in(good_articles.implode()))
-    if orphans.height:
-        quarantined.append(
-            orphans.select(
-                pl.lit("paragraphs").alias("table_name"),
-                pl.col("paragraph_id").alias("row_key"),
-                pl.lit("article_quarantined").alias("check_name"),
-                (pl.lit("its article ") + pl.col("article_id") + " failed validation").alias("reason"),
-                pl.struct(pl.all()).struct.json_encode().alias("row_json"),
-            )
-        )
-        batch.paragraphs = batch.paragraphs.filter(pl.col("article_id").is_in(good_articles.implode()))
-    batch.quarantine = pl.concat([q.cast(QUARANTINE_SCHEMA) for q in quarantined]) if quarantined else None
+def validate(batch: Batch, db_path: str) -> Batch:
+    """Every table through its contract (schemas/contract.py); bad rows and their children quarantined."""
+    tables = {"documents": batch.documents, "articles": batch.articles, "paragraphs": batch.paragraphs}
+    if batch.tokens is not None:
+        tables["tokens"] = batch.tokens
+    if batch.article_keywords is not None:
+        tables["article_keywords"] = batch.article_keywords
+    result = validate_batch(tables, lambda *key: warehouse.stored_keys(db_path, *key))
+    batch.documents, batch.articles, batch.paragraphs = (result.tables[t] for t in RECORD_TABLES)
+    batch.tokens, batch.article_keywords = result.tables.get("tokens"), result.tables.get("article_keywords")
+    batch.quarantine = result.quarantine
+    batch.failed_rows = result.failed_rows()
     return batch
 
 

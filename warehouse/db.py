@@ -118,6 +118,26 @@ def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     )
 
 
+# Foreign-key parents the contract may look up: (table, column) pairs, never user input.
+_KEY_COLUMNS = {("documents", "doc_id"), ("articles", "article_id"), ("paragraphs", "paragraph_id")}
+
+
+def stored_keys(db_path: str | Path, table: str, column: str, values: list[str]) -> set[str]:
+    """The values among `values` that the warehouse holds in table.column (foreign-key parents)."""
+    if (table, column) not in _KEY_COLUMNS:
+        raise ValueError(f"{table}.{column} is not a key the contract looks up")
+    if not values or not Path(db_path).exists():
+        return set()
+    with connect(db_path, read_only=True) as con:
+        if not _has_table(con, table):
+            return set()
+        wanted = pl.DataFrame({"key": values}).to_arrow()  # noqa: F841 (used by SQL)
+        sql = f"SELECT DISTINCT t.{column} FROM {table} t JOIN wanted w ON t.{column} = w.key"
+        if table == "documents":
+            sql += " WHERE t.status = 'loaded'"
+        return {r[0] for r in con.execute(sql).fetchall()}
+
+
 def load_batch(db_path: str | Path, tables: dict[str, pl.DataFrame]) -> None:
     """Insert every table of the run in one transaction: all of it lands, or none of it."""
     with connect(db_path) as con:
@@ -126,9 +146,13 @@ def load_batch(db_path: str | Path, tables: dict[str, pl.DataFrame]) -> None:
         try:
             docs = tables.get("documents")
             if docs is not None and docs.height:
-                # A file rejected earlier as retryable and now loaded replaces its old row.
-                batch_ids = docs.select("doc_id").to_arrow()  # noqa: F841 (used by SQL)
-                con.execute("DELETE FROM documents WHERE doc_id IN (SELECT doc_id FROM batch_ids)")
+                # A file rejected earlier as retryable (still being written) and read again
+                # now replaces its old row, whatever bytes were read then.
+                batch_ids = docs.select("doc_id", "path").to_arrow()  # noqa: F841 (used by SQL)
+                con.execute(
+                    "DELETE FROM documents WHERE doc_id IN (SELECT doc_id FROM batch_ids)"
+                    " OR (retryable AND path IN (SELECT path FROM batch_ids))"
+                )
             for name in LOAD_ORDER:
                 frame = tables.get(name)
                 if frame is None or frame.height == 0:
