@@ -1,7 +1,29 @@
 """Clean: drop web boilerplate, strip glued pinyin, convert Traditional to Simplified.
 
-Works line by line and groups non-blank lines into `Block`s. Every block keeps the
-lines exactly as read in `raw`; `text` is the cleaned form.
+Works line by line: every kept line becomes a `Block` that keeps the line exactly as
+read in `raw`; `text` is the cleaned form. Whole-page work (script detection, t2s) runs
+once on the page text; per-line work is regular expressions and `str.translate`.
+
+Steps, in order:
+1. width: full-width ASCII forms (`，：（）０-９Ａ-Ｚ`) become the half-width forms the pages
+   already use (the seeds write `,` `:` `(` beside `。、“”`), so later rules see one form;
+2. lines: Unicode NFC, control characters out, indentation (incl. full-width spaces and
+   no-break spaces) and stray inner whitespace trimmed, Markdown heading marks removed
+   (the line is then a heading);
+3. lost characters: `?` (or U+FFFD, or a private-use character) followed by a reading,
+   as in `日?qǐng)`, is a character lost in transmission. It is restored only when the same
+   page glues that reading to exactly one character elsewhere (`報(bào)` -> `?bào)` is 報),
+   flagged `restored_char`; otherwise it is removed and the line flagged `lost_char`. A
+   private-use character left over is lost too. When the loss shifted the GB18030 bytes
+   that follow by one (`?shù)厝肆Y` for `地人力資`), the shifted run is realigned;
+4. pinyin readings glued after a Han character (`報(bào)`, `綠(lǜ)`) are removed;
+5. script: `traditional` when at least 5% of the Han characters are Traditional-only,
+   `mixed` when some are, else `simplified`. Traditional pages go through OpenCC `t2s`
+   whole; on mixed pages only the lines holding Traditional characters do; Simplified
+   pages are never touched by t2s;
+6. boilerplate lines are dropped: navigation menus, breadcrumbs, font-size and share
+   buttons, related links, comment prompts, footers. The source line
+   (`来源:大众日报 2022-02-08 19:41:46`) and the editor line (`编辑:李太斗`) become `PageMeta`.
 """
 
 from __future__ import annotations
@@ -15,6 +37,9 @@ from pathlib import Path
 import opencc
 
 from flows.steps.model import Block, CleanPage, CleanStats, PageMeta
+
+HAN = "\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0002ffff"
+_HAN_RE = re.compile(f"[{HAN}]")
 
 # --- Traditional / Simplified ------------------------------------------------------
 
@@ -32,154 +57,287 @@ def traditional_only_chars() -> frozenset[str]:
 
 
 @functools.cache
+def _traditional_re() -> re.Pattern[str]:
+    return re.compile("[" + "".join(sorted(traditional_only_chars())) + "]")
+
+
+@functools.cache
 def _t2s() -> opencc.OpenCC:
     return opencc.OpenCC("t2s")
 
 
-_HAN = re.compile(r"[\u3400-\u9fff\U00020000-\U0002ffff]")
+# At least this share of Traditional-only characters makes a page Traditional.
+TRADITIONAL_SHARE = 0.05
 
 
 def detect_script(text: str) -> str:
     """simplified / traditional / mixed, from the share of Traditional-only characters."""
-    trad = traditional_only_chars()
-    han = _HAN.findall(text)
-    if not han:
+    n_han = len(_HAN_RE.findall(text))
+    n_trad = len(_traditional_re().findall(text))
+    if n_trad == 0:
         return "simplified"
-    n_trad = sum(ch in trad for ch in han)
-    share = n_trad / len(han)
-    if share >= 0.05:
+    if n_trad >= TRADITIONAL_SHARE * n_han:
         return "traditional"
-    if n_trad >= 3:
-        return "mixed"
-    return "simplified"
+    return "mixed"
 
 
-def to_simplified(text: str) -> str:
-    return _t2s().convert(text)
+def has_traditional(text: str) -> bool:
+    return _traditional_re().search(text) is not None
 
 
-# --- pinyin annotations --------------------------------------------------------------
+def to_simplified(text: str) -> tuple[str, int]:
+    """OpenCC t2s; returns the text and how many characters it changed."""
+    converted = _t2s().convert(text)
+    if len(converted) == len(text):
+        changed = sum(map(str.__ne__, text, converted))
+    else:  # a phrase mapping changed the length: count the characters that differ in total
+        changed = abs(len(text) - len(converted)) + sum(map(str.__ne__, text, converted))
+    return converted, changed
 
-# Lowercase only: "(AI)" or "(APP)" after a Han character is text, not a reading.
-_PINYIN_LETTERS = "a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ"
-# A reading in half- or full-width brackets: 報(bào)
-PINYIN_READING = rf"[((][{_PINYIN_LETTERS}]{{1,7}}[))]"
+
+# --- pinyin annotations and lost characters ----------------------------------------
+
+_VOWELS = "aeiouüêāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
+# One pinyin syllable: optional initial, 1-3 vowels (tone marks allowed), optional final.
+# Lowercase only: "(AI)" or "(APP)" after a Han character is text, not a reading; and
+# "(app)" is no syllable ("pp" is no final).
+PINYIN_SYLLABLE = rf"(?:zh|ch|sh|[bpmfdtnlgkhjqxrzcsyw])?[{_VOWELS}]{{1,3}}(?:ng|n|r)?"
+# A reading in brackets: 報(bào). Rust-regex compatible: schemas/checks.py uses it in polars.
+PINYIN_READING = rf"[((]{PINYIN_SYLLABLE}[))]"
 # ... glued after a Han character (the look-behind keeps the character).
-PINYIN_AFTER_HAN = re.compile(rf"(?<=[\u3400-\u9fff]){PINYIN_READING}")
-# The character was lost in transmission: "?" or a private-use character + reading.
-LOST_CHAR = re.compile(rf"[?？\ue000-\uf8ff]{PINYIN_READING}|[\ue000-\uf8ff]")
+_PINYIN_AFTER_HAN = re.compile(rf"(?<=[{HAN}]){PINYIN_READING}")
+_CHAR_WITH_READING = re.compile(rf"([{HAN}])\(({PINYIN_SYLLABLE})\)")
+# A lost character: "?" (or U+FFFD, or private use) plus its reading; the opening bracket
+# is often lost with it (日?qǐng)).
+_LOST_WITH_READING = re.compile(rf"[?\ufffd\ue000-\uf8ff]\(?(?P<reading>{PINYIN_SYLLABLE})\)")
+_PRIVATE_USE = re.compile("[\ue000-\uf8ff\ufffd]")
+# Bytes shifted by one after a lost character decode as a run ending in a private-use
+# character and an ASCII byte (a GBK trail byte 0x40-0x7E read on its own).
+_SHIFTED_RUN = re.compile("[\u4e00-\u9fff]{0,8}[\ue000-\uf8ff][\x40-\x7e]?")
 
 
-def strip_pinyin(text: str) -> tuple[str, int, int]:
-    """Remove glued pinyin. Returns (text, annotations removed, lost characters)."""
-    text, lost = LOST_CHAR.subn("", text)
-    text, removed = PINYIN_AFTER_HAN.subn("", text)
-    return text, removed, lost
+def page_readings(text: str) -> dict[str, str]:
+    """reading -> character, for readings the page glues to exactly one character."""
+    seen: dict[str, set[str]] = {}
+    for char, reading in _CHAR_WITH_READING.findall(text):
+        seen.setdefault(reading, set()).add(char)
+    return {reading: next(iter(chars)) for reading, chars in seen.items() if len(chars) == 1}
 
 
-# --- boilerplate --------------------------------------------------------------------
-
-_SOURCE_LINE = re.compile(
-    r"^(?:来源|來源)[::]\s*(?P<source>\S+?)\s+(?P<ts>\d{4}-\d{2}-\d{2}(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?)\s*$"
-)
-_EDITOR_LINE = re.compile(r"^(?:编辑|編輯|责任编辑|責任編輯)[::]\s*(?P<editor>\S{2,4})\s*$")
-_BOILERPLATE = [
-    re.compile(p)
-    for p in (
-        r"^(?:您的位置|您现在的位置|当前位置)[::]",
-        r"^A\s*[+＋]\s*A\s*[-－]$",
-        r"^(?:分享|分享到|打印|关闭|收藏|相关推荐|相关新闻|网友评论|我要评论|发表评论)[::]?$",
-        r"版权所有|版权声明|ICP备|公网安备|许可证编号|举报电话|举报邮箱|违法和不良信息",
-        r"^关于我们\s*[|｜]",
-    )
-]
-# Short navigation menu entries at the top of a web page (before the first real text).
-_NAV_ITEM = re.compile(r"^[\u4e00-\u9fff]{2,4}$")
+def _realign_shifted(run: str) -> str | None:
+    """The run re-read one byte later in GB18030, if that gives plain Han characters."""
+    try:
+        data = run.encode("gb18030")
+        fixed = data[1:].decode("gb18030")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return None
+    return fixed if fixed and all("\u4e00" <= ch <= "\u9fff" for ch in fixed) else None
 
 
-def _is_boilerplate(line: str) -> bool:
-    return any(p.search(line) for p in _BOILERPLATE)
-
-
-def _parse_timestamp(ts: str) -> dt.datetime | None:
-    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
-        try:
-            return dt.datetime.strptime(re.sub(r"\s+", " ", ts), fmt)
-        except ValueError:
+def restore_lost(line: str, readings: dict[str, str]) -> tuple[str, int, int]:
+    """Handle lost characters in a line: (text, characters lost, characters restored)."""
+    if not _MAYBE_LOST.search(line):
+        return line, 0, 0
+    out: list[str] = []
+    pos = lost = restored = 0
+    for m in _LOST_WITH_READING.finditer(line):
+        if m.start() < pos:  # inside a run already realigned
             continue
-    return None
+        out.append(line[pos : m.start()])
+        pos = m.end()
+        shifted = _SHIFTED_RUN.match(line, pos)
+        fixed = _realign_shifted(shifted.group()) if shifted else None
+        if shifted and fixed is not None:
+            # The reading belongs to the byte garbage, not to the lost character: drop both.
+            out.append(fixed)
+            pos = shifted.end()
+            lost += 1
+        elif char := readings.get(m["reading"]):
+            out.append(char)
+            restored += 1
+        else:
+            lost += 1
+    out.append(line[pos:])
+    text, leftover = _PRIVATE_USE.subn("", "".join(out))
+    return text, lost + leftover, restored
 
 
-# --- normalisation ------------------------------------------------------------------
+_MAYBE_LOST = re.compile("[?\ufffd\ue000-\uf8ff]")
 
-_MARKDOWN_HEADING = re.compile(r"^#{1,6}\s*")
-_INDENT = re.compile(r"^[\s\u3000]+|[\s\u3000]+$")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\ufeff]")
+
+def strip_pinyin(text: str) -> tuple[str, int]:
+    """Remove readings glued after Han characters: (text, readings removed)."""
+    return _PINYIN_AFTER_HAN.subn("", text)
+
+
+# --- normalisation -------------------------------------------------------------------
+
+# Full-width ASCII forms -> ASCII, ideographic space -> space (one str.translate).
+_WIDTH = {0xFF01 + i: 0x21 + i for i in range(94)} | {0x3000: 0x20}
+# Control and zero-width characters; line breaks are gone already (the text is split).
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u2060\ufeff]")
+_SPACES = re.compile(r"\s+")
+# "## title"; a Weibo-style "#topic#" is text, not a heading.
+_MARKDOWN_HEADING = re.compile(r"^#{1,6}\s*(?=[^#\s])(?!.*#)")
+
+
+def normalise_text(text: str) -> str:
+    """Whole-text normalisation that keeps line breaks where they are."""
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    return _CONTROL.sub("", text.translate(_WIDTH))
 
 
 def normalise_line(line: str) -> tuple[str, bool]:
-    """Strip indentation, control characters and Markdown heading marks."""
-    line = _CONTROL.sub("", unicodedata.normalize("NFC", line))
-    line = _INDENT.sub("", line)
-    heading = bool(_MARKDOWN_HEADING.match(line))
+    """Trim and collapse whitespace, remove a Markdown heading mark: (line, is_heading)."""
+    line = _SPACES.sub(" ", line).strip()
+    heading = _MARKDOWN_HEADING.match(line)
     if heading:
-        line = _MARKDOWN_HEADING.sub("", line)
-    return line, heading
+        line = line[heading.end() :]
+    return line, heading is not None
+
+
+# --- boilerplate and page metadata ----------------------------------------------------
+
+_SOURCE_LINE = re.compile(
+    r"^(?:来源|稿源|出处)[:]\s*(?P<source>[^\s\d][^\s]*?)?\s*"
+    r"(?:(?:发布)?时间[:]\s*)?"
+    r"(?P<ts>\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?(?:\s*\d{1,2}:\d{2}(?::\d{2})?)?)?\s*$"
+)
+_PUBLISHED_LINE = re.compile(
+    r"^(?:发布时间|发布日期|时间)[:]\s*(?P<ts>\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?(?:\s*\d{1,2}:\d{2}(?::\d{2})?)?)\s*$"
+)
+_EDITOR_LINE = re.compile(
+    r"^[(\[]?(?:编辑|责任编辑|责编|编审|值班编辑)[:]\s*(?P<editor>[\u4e00-\u9fff]{2,4}(?:\s+[\u4e00-\u9fff]{2,4})*)\s*[)\]]?$"
+)
+# Whole lines that are page furniture wherever they stand.
+_FURNITURE = re.compile(
+    "|".join(
+        (
+            r"^(?:您的位置|您现在的位置|你的位置|当前位置|所在位置)\s*[:>]",  # breadcrumb
+            r"^首页\s*[>»›]",  # breadcrumb without a label
+            r"^A\s*\+\s*A\s*-$",  # font size
+            r"^(?:字号|字体)[:]",
+            r"^(?:分享|分享到|一键分享|打印|打印本页|关闭|关闭窗口|收藏|返回顶部|返回首页|扫一扫"
+            r"|相关推荐|相关新闻|相关阅读|相关文章|推荐阅读|延伸阅读|热点推荐|热门推荐"
+            r"|网友评论|我要评论|发表评论|查看评论|更多评论|评论)[:]?$",
+            r"^(?:上一篇|下一篇)[:]",
+            r"^(?:共\d+条评论|\d+条评论|请文明上网|文明上网|理性发言|登录后(?:发表)?评论)",
+            r"^[^|。]{1,24}(?:\s*\|\s*[^|。]{1,24}){2,}$",  # menu: three or more items between bars
+        )
+    )
+)
+# Footer markers: only on lines that are not sentences (a news paragraph may mention a
+# licence; a footer line never ends like a sentence).
+_FOOTER = re.compile(
+    r"版权所有|版权声明|Copyright|©|ICP备|ICP证|公网安备|许可证编号|许可证\(.{1,3}\)字"
+    r"|举报电话|举报邮箱|违法和不良信息|^关于我们"
+)
+_SENTENCE_LIKE = re.compile(r"[。!?…]$|[。!?…][”’」』)]+$")
+# A navigation menu: three or more consecutive short lines with no punctuation.
+_NAV_ITEM = re.compile(r"^[\w·]{1,8}$")
+NAV_MIN_LINES = 3
+
+
+def is_boilerplate(line: str) -> bool:
+    """A cleaned (Simplified) line that is page furniture, not text."""
+    if _FURNITURE.search(line):
+        return True
+    return bool(_FOOTER.search(line)) and not _SENTENCE_LIKE.search(line)
+
+
+def _parse_timestamp(ts: str | None) -> dt.datetime | None:
+    if not ts:
+        return None
+    parts = [int(p) for p in re.findall(r"\d+", ts)]
+    try:
+        return dt.datetime(*parts[:6])  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
+def _read_meta(line: str, meta: PageMeta) -> bool:
+    """Take the page's source, publish time or editor from a metadata line."""
+    if m := _SOURCE_LINE.match(line):
+        if not m["source"] and not m["ts"]:
+            return False
+        meta.source = meta.source or m["source"]
+        meta.published_at = meta.published_at or _parse_timestamp(m["ts"])
+        return True
+    if m := _PUBLISHED_LINE.match(line):
+        meta.published_at = meta.published_at or _parse_timestamp(m["ts"])
+        return True
+    if m := _EDITOR_LINE.match(line):
+        meta.editor = meta.editor or m["editor"]
+        return True
+    return False
+
+
+def _nav_lines(lines: list[str]) -> set[int]:
+    """Indexes of lines forming navigation menus (runs of short lines with no blank between)."""
+    nav: set[int] = set()
+    run: list[int] = []
+    for i, line in enumerate([*lines, ""]):
+        if line and _NAV_ITEM.match(line):
+            run.append(i)
+            continue
+        if len(run) >= NAV_MIN_LINES:
+            nav.update(run)
+        run = []
+    return nav
+
+
+# --- the page ---------------------------------------------------------------------------
 
 
 def clean_page(text: str) -> CleanPage:
-    """Clean a decoded page into blocks of text."""
-    script = detect_script(text)
+    """Clean a decoded page into one block per kept line."""
     stats = CleanStats()
-    meta = PageMeta()
-    blocks: list[Block] = []
-    current: list[tuple[str, str, list[str], bool]] = []
-
-    def flush() -> None:
-        if current:
-            blocks.append(
-                Block(
-                    text="".join(t for t, _, _, _ in current),
-                    raw="\n".join(r for _, r, _, _ in current),
-                    flags=sorted({f for _, _, fl, _ in current for f in fl}),
-                    heading=any(h for _, _, _, h in current),
-                )
-            )
-            current.clear()
-
-    lines = text.splitlines()
-    seen_text = False
-    for raw in lines:
-        line, heading = normalise_line(raw)
-        if not line:
-            flush()
-            continue
-        flags: list[str] = []
-        line, removed, lost = strip_pinyin(line)
-        stats.pinyin_removed += removed
-        if lost:
+    raw_lines = text.splitlines()
+    normal = normalise_text("\n".join(raw_lines))
+    readings = page_readings(normal)
+    lines: list[str] = []
+    headings: list[bool] = []
+    flags: list[list[str]] = []
+    for line in normal.split("\n"):
+        line, heading = normalise_line(line)
+        line_flags = []
+        if line:
+            line, lost, restored = restore_lost(line, readings)
+            line, removed = strip_pinyin(line)
             stats.lost_chars += lost
-            flags.append("lost_char")
-        if script != "simplified":
-            converted = to_simplified(line)
-            stats.converted_chars += sum(a != b for a, b in zip(line, converted, strict=False))
-            line = converted
-        if m := _SOURCE_LINE.match(line):
-            meta.source = m["source"]
-            meta.published_at = _parse_timestamp(m["ts"])
+            stats.restored_chars += restored
+            stats.pinyin_removed += removed
+            if lost:
+                line_flags.append("lost_char")
+            if restored:
+                line_flags.append("restored_char")
+            line, _ = normalise_line(line)  # removals may leave doubled spaces
+        lines.append(line)
+        headings.append(heading)
+        flags.append(line_flags)
+
+    script = detect_script("\n".join(lines))
+    if script == "traditional":
+        converted, stats.converted_chars = to_simplified("\n".join(lines))
+        lines = converted.split("\n")
+    elif script == "mixed":
+        for i, line in enumerate(lines):
+            if has_traditional(line):
+                lines[i], changed = to_simplified(line)
+                stats.converted_chars += changed
+
+    meta = PageMeta()
+    nav = _nav_lines(lines)
+    blocks: list[Block] = []
+    gap: list[str] = []
+    for i, (line, raw) in enumerate(zip(lines, raw_lines, strict=True)):
+        if line and (i in nav or _read_meta(line, meta) or is_boilerplate(line)):
             stats.boilerplate_lines += 1
-            flush()
+            line = ""
+        if not line:
+            gap.append(raw)
             continue
-        if m := _EDITOR_LINE.match(line):
-            meta.editor = m["editor"]
-            stats.boilerplate_lines += 1
-            flush()
-            continue
-        if _is_boilerplate(line) or (not seen_text and _NAV_ITEM.match(line) and not heading):
-            stats.boilerplate_lines += 1
-            flush()
-            continue
-        seen_text = True
-        current.append((line, raw, flags, heading))
-    flush()
+        blocks.append(Block(text=line, raw=raw, flags=flags[i], heading=headings[i], gap=gap))
+        gap = []
     return CleanPage(blocks=blocks, meta=meta, script=script, stats=stats)

@@ -26,12 +26,15 @@ class SourceFile:
 
 @dataclass
 class Block:
-    """A run of non-blank lines between blank lines, after cleaning."""
+    """One kept line of the page, after cleaning (repair decides which lines form a paragraph)."""
 
     text: str  # cleaned text (Simplified, no pinyin, no markup)
-    raw: str  # the lines exactly as read, joined with "\n"
+    raw: str  # the line exactly as read
     flags: list[str] = field(default_factory=list)  # quality flags, e.g. "lost_char"
     heading: bool = False  # marked as a heading in the source (Markdown "#")
+    # The raw lines between the previous kept line and this one (blank lines, dropped
+    # boilerplate), so a rejoined paragraph's text_raw is exactly what the page had.
+    gap: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -47,7 +50,8 @@ class PageMeta:
 class CleanStats:
     boilerplate_lines: int = 0
     converted_chars: int = 0  # characters changed by Traditional -> Simplified
-    lost_chars: int = 0  # characters lost in the source (?+pinyin, private use)
+    lost_chars: int = 0  # characters lost in the source (?+pinyin, private use), not restored
+    restored_chars: int = 0  # lost characters restored from the page's own char(reading) pairs
     pinyin_removed: int = 0
 
 
@@ -66,6 +70,7 @@ class Paragraph:
     flags: list[str] = field(default_factory=list)
     heading: bool = False
     joined_from: int = 1  # how many blocks were rejoined into this paragraph
+    breaks: list[int] = field(default_factory=list)  # offsets in `text` where a rejoined block starts
 
 
 @dataclass
