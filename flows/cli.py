@@ -96,6 +96,9 @@ def cmd_query(args: argparse.Namespace) -> int:
 
     from warehouse.db import WarehouseBusy, connect
 
+    statement = args.sql
+    if statement.endswith(".sql") and Path(statement).is_file():  # a saved query, e.g. warehouse/queries/
+        statement = Path(statement).read_text(encoding="utf-8")
     out = Path(args.out) if args.out else None
     if out is not None and out.suffix.lower() not in EXPORT_FORMATS:
         wanted = " or ".join(EXPORT_FORMATS)
@@ -103,7 +106,7 @@ def cmd_query(args: argparse.Namespace) -> int:
         return 2
     try:
         with connect(args.db, read_only=True) as con:
-            relation = con.sql(args.sql)
+            relation = con.sql(statement)
             if relation is None:  # a statement without a result set (SET, PRAGMA ...)
                 print("OK")
                 return 0
@@ -168,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run)
 
     query = sub.add_parser("query", help="run read-only SQL against the warehouse")
-    query.add_argument("sql")
+    query.add_argument("sql", help="a SQL statement, or a .sql file holding one")
     query.add_argument("--db", default=DEFAULT_DB)
     query.add_argument("--out", default=None, help="write the result to FILE.csv or FILE.parquet instead")
     query.set_defaults(func=cmd_query)

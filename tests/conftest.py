@@ -49,16 +49,39 @@ def run_flow(prefect_backend: None):
     return run
 
 
-@pytest.fixture
-def sql(db_path: Path):
-    """Query the test warehouse read-only: sql("SELECT ...") -> list of tuples."""
+def read_only_query(db: Path):
+    """statement, params -> list of tuples, on a read-only connection to `db`."""
     import duckdb
 
     def query(statement: str, params: list | None = None) -> list[tuple]:
-        con = duckdb.connect(str(db_path), read_only=True)
+        con = duckdb.connect(str(db), read_only=True)
         try:
             return con.execute(statement, params or []).fetchall()
         finally:
             con.close()
 
     return query
+
+
+@pytest.fixture
+def sql(db_path: Path):
+    """Query the test warehouse read-only: sql("SELECT ...") -> list of tuples."""
+    return read_only_query(db_path)
+
+
+@pytest.fixture(scope="session")
+def seeded_db(prefect_backend: None, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One warehouse built from the seed pages, shared by the tests that only read it."""
+    from flows.ingest import ingest_news
+
+    root = tmp_path_factory.mktemp("seeded")
+    shutil.copytree(SEEDS, root / "inbox")
+    db = root / "news.duckdb"
+    ingest_news(inbox=str(root / "inbox"), db=str(db))
+    return db
+
+
+@pytest.fixture(scope="session")
+def seeded_sql(seeded_db: Path):
+    """Query the shared seed warehouse read-only: seeded_sql("SELECT ...") -> list of tuples."""
+    return read_only_query(seeded_db)

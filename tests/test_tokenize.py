@@ -1,0 +1,114 @@
+"""jieba words with the region's user dictionary, and TF-IDF keywords computed from them."""
+
+from __future__ import annotations
+
+import jieba.analyse
+import polars as pl
+import pytest
+
+from flows.steps.tokenize import (
+    _tokenizer,
+    article_keywords,
+    lexicon_frame,
+    plain_tokenizer,
+    segment_words,
+    tokenize_rows,
+)
+
+# Sentences as printed on the seed pages.
+WUDIAN = "7月18日,牡丹区吴店镇桥口村村民魏月菊一边听着村里“大喇叭”播放的操作方法"  # 001
+HUJI = "日前,在牡丹区胡集镇裘皮工艺品技艺“非遗工坊”,传承人马先华(中)给学生讲解裘皮工艺品制作技艺。"  # 000
+HUANGZHEN = "7月25日,在牡丹区皇镇街道的石炭纪纳米材料绿色产业园项目生产车间,工人在生产线上忙碌。"  # 001
+MEETING = (  # 000, a paragraph without digits or Latin letters
+    "会议指出,要找准问题差距,明确努力方向,切实增强稳经济促发展的压力感和紧迫感;要坚持目标引领,"
+    "强化责任落实,切实发挥综合绩效考核导向和激励作用;要增强工作信心,聚焦工作重点,切实推动经济发展目标"
+    "任务落实落地;要改进工作作风,勇于真抓实干,切实凝聚干事创业强大动力合力,奋力开创牡丹区高质量发展新局面。"
+)
+
+
+@pytest.fixture(scope="module")
+def plain():
+    return plain_tokenizer()
+
+
+@pytest.mark.parametrize(
+    ("text", "whole", "pieces_without_dictionary"),
+    [
+        (WUDIAN, ["吴店镇", "桥口村"], ["吴店", "镇桥", "口村"]),
+        (HUJI, ["胡集镇", "非遗工坊"], ["胡", "集镇"]),
+        (HUANGZHEN, ["皇镇街道"], ["皇镇", "街道"]),
+        ("李村镇党委书记王化军表示", ["李村镇"], ["李", "村镇"]),
+        ("区人社部门联合农商银行", ["区人社部门"], []),
+    ],
+)
+def test_user_dictionary_keeps_the_regions_names_whole(plain, text, whole, pieces_without_dictionary):
+    without = segment_words(text, plain)
+    with_dictionary = segment_words(text)
+    for word in whole:
+        assert word not in without
+        assert word in with_dictionary
+    for piece in pieces_without_dictionary:
+        assert piece in without
+        assert piece not in with_dictionary
+    # Same characters either way: the dictionary moves boundaries, it drops nothing.
+    assert "".join(without) == "".join(with_dictionary)
+
+
+def test_lexicon_lists_places_with_their_level_and_organisations_without():
+    lexicon = {w: (tag, level) for w, tag, level in lexicon_frame().iter_rows()}
+    assert lexicon["牡丹区"] == ("ns", "district")
+    assert lexicon["鄄城县"] == ("ns", "district")
+    assert lexicon["吴店镇"] == ("ns", "township")
+    assert lexicon["皇镇街道"] == ("ns", "township")
+    assert lexicon["长兴集乡"] == ("ns", "township")
+    assert lexicon["会盟社区"] == ("ns", "village")
+    assert lexicon["菏泽"] == ("ns", "city")
+    assert lexicon["牡丹区医保局"] == ("nt", None)
+    assert lexicon_frame()["word"].is_unique().all()
+
+
+def test_tokens_are_numbered_per_text_without_punctuation():
+    rows = pl.DataFrame(
+        {
+            "paragraph_id": ["ebb03974571365df-a004-title", "ebb03974571365df-a004-p000"],
+            "article_id": ["ebb03974571365df-a004"] * 2,
+            "text": ["牡丹区推广“手机视频办医保”业务", WUDIAN],
+        }
+    )
+    tokens = tokenize_rows(rows)
+    title = tokens.filter(pl.col("paragraph_id").str.ends_with("title"))
+    assert title["word"].to_list() == ["牡丹区", "推广", "手机", "视频", "办", "医保", "业务"]
+    assert title["pos"].to_list() == list(range(7))
+    body = tokens.filter(pl.col("paragraph_id").str.ends_with("p000"))
+    assert body["pos"].to_list() == list(range(body.height))
+    assert "," not in body["word"].to_list() and "“" not in body["word"].to_list()
+
+
+def test_keywords_weigh_like_jieba_extract_tags_without_cutting_twice():
+    rows = pl.DataFrame({"paragraph_id": ["x-p000"], "article_id": ["x"], "text": [MEETING]})
+    ours = article_keywords(tokenize_rows(rows), top_n=1000)
+
+    extractor = jieba.analyse.TFIDF()
+    extractor.tokenizer = _tokenizer()  # the same words, user dictionary included
+    theirs = dict(extractor.extract_tags(MEETING, topK=None, withWeight=True))
+
+    assert dict(zip(ours["keyword"], ours["weight"], strict=True)) == pytest.approx(theirs)
+    assert ours["keyword"][0] == "切实"  # four times in one paragraph
+    assert ours["rank"].to_list() == list(range(1, ours.height + 1))
+
+
+def test_keywords_are_the_top_n_han_words_of_each_article():
+    rows = pl.DataFrame(
+        {
+            "paragraph_id": ["a-title", "a-p000", "b-p000"],
+            "article_id": ["a", "a", "b"],
+            "text": ["非遗项目传承发展", HUJI, "2023年4月23日 2023年 菏泽 菏泽 A"],
+        }
+    )
+    keywords = article_keywords(tokenize_rows(rows), top_n=3)
+    a = keywords.filter(pl.col("article_id") == "a")
+    assert a["keyword"].to_list()[0] == "裘皮"  # twice in the caption, rare in general text
+    assert a.height == 3
+    # Years, dates and single letters are no keywords.
+    assert keywords.filter(pl.col("article_id") == "b")["keyword"].to_list() == ["菏泽"]
+    assert article_keywords(tokenize_rows(rows.head(0))).height == 0
