@@ -32,6 +32,7 @@ from flows.tasks import (
     validate,
 )
 from warehouse import db as warehouse
+from warehouse.lock import run_lock
 
 
 class RunFailed(RuntimeError):
@@ -57,27 +58,29 @@ def ingest_news(inbox: str = "seeds", db: str = "warehouse/news.duckdb") -> RunS
     if not Path(inbox).is_dir():
         raise RunFailed(f"inbox {inbox} is not a directory")
 
-    run.files_seen, new_files = discover(inbox, db, settings.max_file_bytes)
-    chunks = chunk_files(new_files, settings.chunk_bytes)
-    progress = Progress(len(chunks))
+    # One run at a time per warehouse, from discover to load (warehouse/lock.py).
+    with run_lock(db, settings.lock_wait_seconds):
+        run.files_seen, new_files = discover(inbox, db, settings.max_file_bytes)
+        chunks = chunk_files(new_files, settings.chunk_bytes)
+        progress = Progress(len(chunks))
 
-    labels = [c.label for c in chunks]
-    decoded = decode.map(chunks, labels)
-    cleaned = clean.map(decoded, labels)
-    repaired = repair.map(cleaned, labels)
-    segmented = progress.follow(segment.map(repaired, labels))
+        labels = [c.label for c in chunks]
+        decoded = decode.map(chunks, labels)
+        cleaned = clean.map(decoded, labels)
+        repaired = repair.map(cleaned, labels)
+        segmented = progress.follow(segment.map(repaired, labels))
 
-    batch = dedup(to_batch(segmented), db)
-    batch.tokens, batch.article_keywords = tokenize(texts_to_tokenize(batch))
-    batch = validate(batch, db)
+        batch = dedup(to_batch(segmented), db)
+        batch.tokens, batch.article_keywords = tokenize(texts_to_tokenize(batch))
+        batch = validate(batch, db)
 
-    _count(run, segmented, batch)
-    run.seconds = time.perf_counter() - t0
-    load(_tables(run, batch, started_at), db)
-    report(run, db, batch.documents, batch.quarantine, progress)
-    if run.status == "failed":
-        raise RunFailed(run.message or "run failed")
-    return run
+        _count(run, segmented, batch)
+        run.seconds = time.perf_counter() - t0
+        load(_tables(run, batch, started_at), db)
+        report(run, db, batch.documents, batch.quarantine, progress)
+        if run.status == "failed":
+            raise RunFailed(run.message or "run failed")
+        return run
 
 
 def _count(run: RunSummary, chunks: list[Chunk], batch: Batch) -> None:

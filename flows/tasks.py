@@ -24,6 +24,7 @@ from flows.steps.model import ParsedDocument, SourceFile
 from flows.steps.tables import articles_frame, documents_frame, paragraphs_frame
 from schemas.contract import RECORD_TABLES, validate_batch
 from warehouse import db as warehouse
+from warehouse.dedup_index import history_lookup
 
 
 @dataclass
@@ -126,6 +127,7 @@ class Batch:
     tokens: pl.DataFrame | None = None
     article_keywords: pl.DataFrame | None = None
     quarantine: pl.DataFrame | None = None
+    dedup_index: dict[str, pl.DataFrame] = field(default_factory=dict)  # index rows + history updates
     failed_rows: int = 0  # quarantined rows of the tables of record (documents, articles, paragraphs)
 
 
@@ -136,9 +138,9 @@ def to_batch(chunks: list[Chunk]) -> Batch:
 
 @task
 def dedup(batch: Batch, db_path: str) -> Batch:
-    batch.paragraphs = mark_duplicates(
-        batch.paragraphs, lambda hashes: warehouse.stored_exact_copies(db_path, hashes)
-    )
+    result = mark_duplicates(batch.paragraphs, batch.documents, history_lookup(db_path))
+    batch.paragraphs = result.paragraphs
+    batch.dedup_index = {**result.index, "dedup_updates": result.history_updates}
     return batch
 
 

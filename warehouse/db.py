@@ -6,7 +6,9 @@ by analysts for the whole time a run spends on the text.
 
 from __future__ import annotations
 
+import os
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +16,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from flows.config import Settings
 from flows.steps.discover import KnownFile
 
 SQL_DIR = Path(__file__).parent
@@ -41,24 +44,42 @@ class WarehouseBusy(RuntimeError):
 _CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 
 
+def _open(db_path: Path, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyConnection:
+    """duckdb.connect, retried while another process holds the file, up to `wait_seconds`."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            return duckdb.connect(str(db_path), read_only=read_only, config=_CONFIG)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise
+            if time.monotonic() < deadline:
+                time.sleep(0.25)
+                continue
+            held = re.search(r"held in (\S+) \(PID (\d+)\)", str(exc))
+            holder = f"process {held[2]} ({Path(held[1]).name})" if held else "another process"
+            raise WarehouseBusy(
+                f"the warehouse {db_path} is open in {holder}, a DuckDB shell or another program; "
+                f"waited {wait_seconds:g} s (NEWSETL_BUSY_WAIT_SECONDS): close it and try again"
+            ) from None
+
+
 @contextmanager
-def connect(db_path: str | Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the warehouse; a lock held by another process becomes a `WarehouseBusy`."""
+def connect(
+    db_path: str | Path, read_only: bool = False, wait_seconds: float | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the warehouse; a lock held by another process becomes a `WarehouseBusy`.
+
+    DuckDB lets one process write a file, and no other process even read it meanwhile:
+    wait up to `wait_seconds` (default NEWSETL_BUSY_WAIT_SECONDS) for the holder to let go.
+    """
     db_path = Path(db_path)
     if read_only and not db_path.exists():
         raise FileNotFoundError(f"no warehouse at {db_path}: run `newsetl run` first")
     db_path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        con = duckdb.connect(str(db_path), read_only=read_only, config=_CONFIG)
-    except duckdb.IOException as exc:
-        if "lock" in str(exc).lower():
-            pid = re.search(r"PID (\d+)", str(exc))
-            holder = f"process {pid[1]}" if pid else "another process"
-            raise WarehouseBusy(
-                f"the warehouse {db_path} is open in {holder} (a DuckDB shell or another run); "
-                "close it and try again"
-            ) from exc
-        raise
+    if wait_seconds is None:
+        wait_seconds = Settings.from_env().busy_wait_seconds
+    con = _open(db_path, read_only, wait_seconds)
     try:
         yield con
     finally:
@@ -162,7 +183,24 @@ def load_batch(db_path: str | Path, tables: dict[str, pl.DataFrame]) -> None:
                 arrow = frame.to_arrow()  # noqa: F841 (used by SQL)
                 columns = ", ".join(f'"{c}"' for c in frame.columns)
                 con.execute(f"INSERT INTO {name} ({columns}) SELECT {columns} FROM arrow")
+            _pause_for_fault_test()
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
+
+def _pause_for_fault_test() -> None:
+    """Test hook (tests/test_faults.py): with NEWSETL_FAULT_PAUSE_IN_LOAD=<file>, create the
+    file and wait, inside the open transaction, until it is removed (at most 2 minutes).
+
+    A real `newsetl run` process can then be killed at exactly this point, with every row
+    inserted and nothing committed; timing a kill from outside would race a transaction
+    that lasts a fraction of a second. Unset (always, outside that test), it does nothing.
+    """
+    marker = os.environ.get("NEWSETL_FAULT_PAUSE_IN_LOAD")
+    if not marker:
+        return
+    Path(marker).touch()
+    deadline = time.monotonic() + 120
+    while Path(marker).exists() and time.monotonic() < deadline:
+        time.sleep(0.05)

@@ -1,68 +1,475 @@
-"""Dedup: mark repeated paragraphs, within the batch and against the warehouse history.
+"""Dedup: mark repeated paragraphs (exact, near, contained) within the batch and against history.
 
-The comparison key folds width (NFKC) and drops punctuation and whitespace, so the same
-paragraph typed with other punctuation still matches; the displayed text is untouched.
+Comparison key (``norm_key``, version ``NORM_VERSION``): Traditional characters mapped to
+Simplified, NFKC (full-width letters, digits and punctuation folded), then everything that
+is not a letter or digit removed and Latin lower-cased. The displayed ``text`` is never
+changed; the key is stored in the dedup index with its version.
+
+Three kinds, checked in this order for every paragraph against the paragraphs kept so far:
+
+- ``exact``: same key (xxh3-128 ``norm_hash``).
+- ``near``: Jaccard of the keys' character 3-shingles >= NEAR_JACCARD. Candidates come from
+  MinHash LSH (BANDS x ROWS = 16 x 4 = 64 permutations); every candidate is confirmed on
+  the real shingle sets before it is marked.
+- ``contained``: the shorter key's 3-shingles lie (almost) wholly inside a longer kept
+  paragraph: containment |A & B| / |A| >= CONTAINED_SHARE. Jaccard cannot find these (a
+  30 % fragment has J ~ 0.3), so candidates come from winnowing anchors (minimum hash of
+  every ANCHOR_WINDOW consecutive 4-shingles): every anchor of an exact fragment is an
+  anchor of its source, so a pair is a candidate when most of the shorter one's anchors
+  are shared. Confirmed on the real shingle sets too.
+
+Why k = 3 and these thresholds (measured with ``uv run python bench/dedup_bench.py
+calibrate`` on the generated corpus built from the seed pages' own words): with 1-10 %
+OCR-like edits, near copies keep 3-shingle Jaccard >= 0.62 (k = 2: >= 0.70) while
+distinct paragraphs on the same topic stay <= 0.16 (k = 2: <= 0.38, since two-character
+Chinese words and common bigrams recur across any same-topic text). k = 3 leaves the widest
+gap between the two; k = 4 narrows it again from the near side (one edit breaks four
+shingles). NEAR_JACCARD = 0.5 sits in that gap; with 16 bands of 4 rows LSH proposes a pair
+of J = 0.5 with probability 0.64 and of J = 0.62 with 0.95... see the note
+``docs/dedup.md`` for the measured table and the recall it gives.
+
+Which copy stays (deterministic, independent of the order rows arrive in):
+paragraphs are processed in load order (warehouse history first, then documents by path,
+then paragraph order). A paragraph is a duplicate of the best kept paragraph it matches
+(near before contained; highest similarity, then the longer, then the earlier). A kept
+paragraph that turns out to be (almost) wholly contained in a later, longer one is demoted:
+"the complete paragraph over a fragment", whichever came first. When the fragment is
+already in the warehouse, the demotion is applied to its stored row in the same load
+transaction (see ``warehouse.dedup_index``), so loading two files in one run or in two runs
+ends in the same state. Everything pointing at a demoted paragraph is re-pointed to the
+complete one, so ``dup_of`` always names a kept (``unique``) paragraph.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
 
+import numpy as np
+import opencc
 import polars as pl
 import xxhash
 
-NORM_VERSION = 1
+from flows.steps import minhash
+
+NORM_VERSION = 2  # 2: Traditional -> Simplified added to the key
+SHINGLE = 3
+BANDS, ROWS = 32, 4
+LSH_SEED = 20260401
+NEAR_JACCARD = 0.4
+ANCHOR_SHINGLE, ANCHOR_WINDOW = 4, 10
+ANCHOR_SHARE = 0.5  # share of the shorter key's anchors the longer must hold to be a candidate
+ANCHOR_MAX_DF = 200  # anchors in more keys than this (stock phrases) propose no pairs
+CONTAINED_SHARE = 0.7
+# A fragment is at most this share of the longer key: near copies differ in length only by
+# their few inserted or deleted characters, so they never qualify.
+FRAGMENT_MAX_SHARE = 0.95
+MIN_SKETCH_CHARS = 8  # shorter keys (captions, datelines) only ever match exactly
+MIN_FRAGMENT_CHARS = 20  # shorter "fragments" are headlines or slogans quoted in the body (seed 001)
+
+METHOD_EXACT = "norm_hash"
+METHOD_NEAR = "minhash_lsh+jaccard3"
+METHOD_CONTAINED = "winnow+containment3"
+
 _NOT_KEY = re.compile(r"[\W_]+", re.UNICODE)
+
+
+@functools.cache
+def _t2s_chars() -> dict[int, str]:
+    """OpenCC's character-level Traditional -> Simplified table (first choice of each)."""
+    table = Path(opencc.__file__).parent / "dictionary" / "TSCharacters.txt"
+    out = {}
+    for line in table.read_text(encoding="utf-8").splitlines():
+        trad, _, simp = line.partition("\t")
+        if len(trad) == 1 and simp:
+            out[ord(trad)] = simp.split(" ")[0]
+    return out
 
 
 def norm_key(text: str) -> str:
     """The comparison key of a paragraph (version NORM_VERSION)."""
-    return _NOT_KEY.sub("", unicodedata.normalize("NFKC", text)).lower()
+    folded = unicodedata.normalize("NFKC", text.translate(_t2s_chars()))
+    return _NOT_KEY.sub("", folded).lower()
 
 
 def norm_hash(key: str) -> str:
     return xxhash.xxh3_128_hexdigest(key.encode("utf-8"))
 
 
-# Given norm hashes, return the kept paragraph_id already stored for each hash found.
-HistoryLookup = Callable[[list[str]], dict[str, str]]
+def pkey(paragraph_id: str) -> int:
+    """The dedup index's integer key of a paragraph (signed 64-bit, for BIGINT columns)."""
+    return xxhash.xxh3_64_intdigest(paragraph_id.encode("utf-8")) - (1 << 63)
 
 
-def mark_duplicates(paragraphs: pl.DataFrame, history: HistoryLookup) -> pl.DataFrame:
+# --- the history interface --------------------------------------------------------------
+
+
+@dataclass
+class Probe:
+    """What the batch asks the warehouse: rows are positions in the batch's key list."""
+
+    hashes: pl.DataFrame  # row, norm_hash
+    buckets: pl.DataFrame  # row, band, bucket
+    anchors: pl.DataFrame  # row, anchor
+    n_anchors: pl.DataFrame  # row, n_anchors
+
+
+@dataclass
+class Stored:
+    """What the warehouse answers: kept paragraphs that may match probe rows."""
+
+    exact: pl.DataFrame  # row, paragraph_id
+    pairs: pl.DataFrame  # row, pkey (LSH or anchor candidates)
+    keys: pl.DataFrame  # pkey, paragraph_id, norm_key
+
+
+HistoryLookup = Callable[[Probe], Stored]
+
+EMPTY_STORED = Stored(
+    exact=pl.DataFrame(schema={"row": pl.Int64, "paragraph_id": pl.String}),
+    pairs=pl.DataFrame(schema={"row": pl.Int64, "pkey": pl.Int64}),
+    keys=pl.DataFrame(schema={"pkey": pl.Int64, "paragraph_id": pl.String, "norm_key": pl.String}),
+)
+
+
+def no_history(_: Probe) -> Stored:
+    return EMPTY_STORED
+
+
+@dataclass
+class DedupResult:
+    paragraphs: pl.DataFrame  # input + norm_version, norm_hash, dup_status, dup_of, similarity, ...
+    index: dict[str, pl.DataFrame]  # dedup_keys / dedup_bands / dedup_anchors rows of kept paragraphs
+    # Stored paragraphs to rewrite in the load transaction: demoted fragments (dup_of set) and
+    # kept paragraphs whose cluster grew (dup_of null: only their cluster_size is recounted).
+    history_updates: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=HISTORY_UPDATE_SCHEMA))
+
+
+HISTORY_UPDATE_SCHEMA = {
+    "paragraph_id": pl.String,
+    "dup_of": pl.String,
+    "similarity": pl.Float64,
+    "dup_method": pl.String,
+}
+
+
+# --- sketches ---------------------------------------------------------------------------
+
+
+@dataclass
+class Sketches:
+    buckets: pl.DataFrame  # row, band, bucket
+    anchors: pl.DataFrame  # row, anchor
+    n_anchors: pl.DataFrame  # row, n_anchors
+
+
+def sketch(keys: list[str], rows: np.ndarray, chunk: int = 20_000) -> Sketches:
+    """LSH buckets and winnowing anchors of `keys` (labelled with `rows`), in bounded chunks."""
+    buckets, anchors = [], []
+    for start in range(0, len(keys), chunk):
+        part, labels = keys[start : start + chunk], rows[start : start + chunk]
+        b = minhash.lsh_buckets(minhash.shingle_hashes(part, SHINGLE), BANDS, ROWS, LSH_SEED)
+        buckets.append(
+            pl.DataFrame(
+                {
+                    "row": np.repeat(labels, BANDS),
+                    "band": np.tile(np.arange(BANDS, dtype=np.int16), len(part)),
+                    "bucket": b.reshape(-1),
+                }
+            )
+        )
+        owner, anchor = minhash.winnow(minhash.shingle_hashes(part, ANCHOR_SHINGLE), ANCHOR_WINDOW)
+        anchors.append(pl.DataFrame({"row": labels[owner], "anchor": anchor}))
+    schema_b = {"row": pl.Int64, "band": pl.Int16, "bucket": pl.Int64}
+    schema_a = {"row": pl.Int64, "anchor": pl.Int64}
+    bucket_frame = pl.concat(buckets) if buckets else pl.DataFrame(schema=schema_b)
+    anchor_frame = pl.concat(anchors) if anchors else pl.DataFrame(schema=schema_a)
+    n_anchors = anchor_frame.group_by("row").len("n_anchors").cast({"n_anchors": pl.Int32})
+    return Sketches(bucket_frame.cast(schema_b), anchor_frame.cast(schema_a), n_anchors)
+
+
+def batch_candidates(sk: Sketches) -> pl.DataFrame:
+    """Pairs (a, b), a < b, of batch rows sharing an LSH bucket or most of the shorter's anchors."""
+    by_bucket = (
+        sk.buckets.join(sk.buckets, on=["band", "bucket"], suffix="_b")
+        .filter(pl.col("row") < pl.col("row_b"))
+        .select(pl.col("row").alias("a"), pl.col("row_b").alias("b"))
+    )
+    common = sk.anchors.group_by("anchor").len("df").filter(pl.col("df") <= ANCHOR_MAX_DF)
+    rare = sk.anchors.join(common.select("anchor"), on="anchor")
+    shared = (
+        rare.join(rare, on="anchor", suffix="_b")
+        .filter(pl.col("row") < pl.col("row_b"))
+        .group_by("row", "row_b")
+        .len("shared")
+        .join(sk.n_anchors, on="row")
+        .join(sk.n_anchors, left_on="row_b", right_on="row", suffix="_b")
+        .filter(pl.col("shared") >= ANCHOR_SHARE * pl.min_horizontal("n_anchors", "n_anchors_b"))
+        .select(pl.col("row").alias("a"), pl.col("row_b").alias("b"))
+    )
+    return pl.concat([by_bucket, shared]).unique()
+
+
+# --- clustering -------------------------------------------------------------------------
+
+
+@dataclass
+class _Node:
+    """A paragraph in the clustering: a batch representative or a stored kept paragraph."""
+
+    paragraph_id: str
+    key: str
+    rank: int  # load order; stored paragraphs rank before every batch paragraph
+    stored: bool
+    status: str = "unique"
+    dup_of: int | None = None  # node index of the kept paragraph
+    similarity: float | None = None
+    members: list[int] = field(default_factory=list)  # nodes whose dup_of is this node
+
+    @functools.cached_property
+    def shingles(self) -> frozenset[str]:
+        return minhash.shingle_set(self.key, SHINGLE)
+
+
+def _assign(nodes: list[_Node], adjacency: dict[int, set[int]], batch_order: list[int]) -> list[int]:
+    """Greedy clustering in load order; returns the stored nodes demoted to fragments."""
+    demoted = []
+    processed = {i for i, n in enumerate(nodes) if n.stored}
+    for x in batch_order:
+        node = nodes[x]
+        kept = [p for p in adjacency.get(x, ()) if p in processed and nodes[p].status == "unique"]
+        near, inside, fragments = [], [], []
+        for p in kept:
+            other = nodes[p]
+            # A clearly shorter key (almost) wholly inside the other is its fragment, even when
+            # their Jaccard is high: the complete paragraph must win, whichever came first.
+            if _is_fragment(node.key, other.key):
+                c = minhash.containment(node.shingles, other.shingles)
+                if c >= CONTAINED_SHARE:
+                    inside.append((c, len(other.key), -other.rank, p))
+                    continue
+            elif _is_fragment(other.key, node.key):
+                c = minhash.containment(other.shingles, node.shingles)
+                if c >= CONTAINED_SHARE:
+                    fragments.append((c, p))
+                    continue
+            j = minhash.jaccard(node.shingles, other.shingles)
+            if j >= NEAR_JACCARD:
+                near.append((j, -other.rank, p))
+        processed.add(x)
+        if inside:
+            c, _, _, p = max(inside)
+            _point(nodes, x, p, "contained", c)
+        elif near:
+            j, _, p = max(near)
+            _point(nodes, x, p, "near", j)
+        else:
+            for c, p in sorted(fragments, key=lambda f: nodes[f[1]].rank):
+                if nodes[p].status != "unique":
+                    continue
+                moved = nodes[p].members
+                nodes[p].members = []
+                _point(nodes, p, x, "contained", c)
+                for m in moved:
+                    # Re-point the fragment's copies; their similarity is to the new kept paragraph.
+                    sim = minhash.containment(nodes[m].shingles, node.shingles) if not nodes[m].stored else c
+                    _point(nodes, m, x, "contained", sim)
+                if nodes[p].stored:
+                    demoted.append(p)
+    return demoted
+
+
+def _is_fragment(short: str, long: str) -> bool:
+    return MIN_FRAGMENT_CHARS <= len(short) <= FRAGMENT_MAX_SHARE * len(long)
+
+
+def _point(nodes: list[_Node], x: int, kept: int, status: str, similarity: float) -> None:
+    nodes[x].status, nodes[x].dup_of, nodes[x].similarity = status, kept, round(similarity, 4)
+    nodes[kept].members.append(x)
+
+
+# --- the stage --------------------------------------------------------------------------
+
+
+def load_order(paragraphs: pl.DataFrame, documents: pl.DataFrame) -> pl.DataFrame:
+    """Paragraphs sorted into load order: documents by path, then paragraph order."""
+    paths = documents.select("doc_id", "path").unique("doc_id")
+    return (
+        paragraphs.join(paths, on="doc_id", how="left")
+        .sort("path", "doc_id", "paragraph_id", nulls_last=True)
+        .drop("path")
+    )
+
+
+def mark_duplicates(
+    paragraphs: pl.DataFrame, documents: pl.DataFrame, history: HistoryLookup = no_history
+) -> DedupResult:
     """Add norm_version, norm_hash, dup_status, dup_of, similarity, dup_method, cluster_size.
 
-    `paragraphs` must be in load order (documents by path, then paragraph order): the
-    first copy in that order is kept, unless the warehouse already holds one.
+    The result does not depend on the order of the input rows (see the module docstring).
     """
-    hashes = [norm_hash(norm_key(t)) for t in paragraphs["text"].to_list()]
-    stored = history(sorted(set(hashes)))
-    kept: dict[str, str] = dict(stored)
-    status, dup_of, similarity, method = [], [], [], []
-    for pid, h in zip(paragraphs["paragraph_id"].to_list(), hashes, strict=True):
-        if h in kept:
-            status.append("exact")
-            dup_of.append(kept[h])
-            similarity.append(1.0)
-            method.append("norm_hash")
-        else:
-            kept[h] = pid
-            status.append("unique")
-            dup_of.append(None)
-            similarity.append(None)
-            method.append(None)
-    out = paragraphs.with_columns(
+    ordered = load_order(paragraphs, documents)
+    ids = ordered["paragraph_id"].to_list()
+    keys = [norm_key(t) for t in ordered["text"].to_list()]
+    hashes = [norm_hash(k) for k in keys]
+
+    # Exact copies inside the batch collapse onto their first row (the representative).
+    first_of: dict[str, int] = {}
+    rep = [first_of.setdefault(h, i) for i, h in enumerate(hashes)]
+    reps = np.array(sorted(first_of.values()), dtype=np.int64)
+    sketched = np.array([r for r in reps if len(keys[r]) >= MIN_SKETCH_CHARS], dtype=np.int64)
+    sk = sketch([keys[r] for r in sketched], sketched)
+
+    stored = history(
+        Probe(
+            hashes=pl.DataFrame({"row": reps, "norm_hash": [hashes[r] for r in reps]}),
+            buckets=sk.buckets,
+            anchors=sk.anchors,
+            n_anchors=sk.n_anchors,
+        )
+    )
+
+    nodes = [_Node(ids[r], keys[r], rank=int(r), stored=False) for r in range(len(ids))]
+    node_of_pkey: dict[int, int] = {}
+    for pk, pid, key in stored.keys.iter_rows():
+        node_of_pkey[pk] = len(nodes)
+        nodes.append(_Node(pid, key, rank=-1, stored=True))
+    node_of_pid = {nodes[i].paragraph_id: i for i in node_of_pkey.values()}
+
+    stored_exact = dict(stored.exact.iter_rows())
+    for r in reps.tolist():
+        pid = stored_exact.get(r)
+        if pid is not None:
+            if pid not in node_of_pid:
+                node_of_pid[pid] = len(nodes)
+                nodes.append(_Node(pid, keys[r], rank=-1, stored=True))
+            _point(nodes, r, node_of_pid[pid], "exact", 1.0)
+
+    adjacency: dict[int, set[int]] = {}
+    for a, b in batch_candidates(sk).iter_rows():
+        adjacency.setdefault(a, set()).add(b)
+        adjacency.setdefault(b, set()).add(a)
+    for r, pk in stored.pairs.iter_rows():
+        if pk in node_of_pkey:
+            adjacency.setdefault(r, set()).add(node_of_pkey[pk])
+    undecided = [int(r) for r in reps if nodes[r].status == "unique"]
+    demoted = _assign(nodes, adjacency, undecided)
+
+    # Copies follow their representative: exact of it if it is kept, else what it is.
+    for i, r in enumerate(rep):
+        if i != r:
+            head = nodes[r]
+            if head.status == "unique":
+                _point(nodes, i, r, "exact", 1.0)
+            else:
+                assert head.dup_of is not None and head.similarity is not None
+                _point(nodes, i, head.dup_of, head.status, head.similarity)
+
+    return DedupResult(
+        paragraphs=_with_provenance(ordered, nodes, keys, hashes),
+        index=index_rows(nodes, keys, hashes, sk),
+        history_updates=_history_updates(nodes, demoted),
+    )
+
+
+_METHOD = {"exact": METHOD_EXACT, "near": METHOD_NEAR, "contained": METHOD_CONTAINED}
+
+
+def _with_provenance(
+    ordered: pl.DataFrame, nodes: list[_Node], keys: list[str], hashes: list[str]
+) -> pl.DataFrame:
+    batch = nodes[: ordered.height]
+    return ordered.with_columns(
         pl.lit(NORM_VERSION, dtype=pl.Int32).alias("norm_version"),
         pl.Series("norm_hash", hashes, dtype=pl.String),
-        pl.Series("dup_status", status, dtype=pl.String),
-        pl.Series("dup_of", dup_of, dtype=pl.String),
-        pl.Series("similarity", similarity, dtype=pl.Float64),
-        pl.Series("dup_method", method, dtype=pl.String),
+        pl.Series("dup_status", [n.status for n in batch], dtype=pl.String),
+        pl.Series(
+            "dup_of",
+            [None if n.dup_of is None else nodes[n.dup_of].paragraph_id for n in batch],
+            dtype=pl.String,
+        ),
+        pl.Series("similarity", [n.similarity for n in batch], dtype=pl.Float64),
+        pl.Series("dup_method", [_METHOD.get(n.status) for n in batch], dtype=pl.String),
+        pl.Series(
+            "cluster_size",
+            [1 + len(n.members) if n.status == "unique" else 1 for n in batch],
+            dtype=pl.Int32,
+        ),
     )
-    copies = out.filter(pl.col("dup_of").is_not_null()).group_by("dup_of").len()
-    return (
-        out.join(copies, left_on="paragraph_id", right_on="dup_of", how="left")
-        .with_columns((pl.col("len").fill_null(0) + 1).cast(pl.Int32).alias("cluster_size"))
-        .drop("len")
+
+
+def index_rows(
+    nodes: list[_Node], keys: list[str], hashes: list[str], sk: Sketches
+) -> dict[str, pl.DataFrame]:
+    """Index rows for the batch's kept paragraphs: what later runs match against."""
+    kept = [i for i in range(len(keys)) if nodes[i].status == "unique"]
+    pkeys = pl.DataFrame(
+        {"row": kept, "pkey": [pkey(nodes[i].paragraph_id) for i in kept]},
+        schema={"row": pl.Int64, "pkey": pl.Int64},
     )
+    keys_frame = pl.DataFrame(
+        {
+            "row": kept,
+            "paragraph_id": [nodes[i].paragraph_id for i in kept],
+            "norm_version": [NORM_VERSION] * len(kept),
+            "norm_hash": [hashes[i] for i in kept],
+            "norm_key": [keys[i] for i in kept],
+        },
+        schema={
+            "row": pl.Int64,
+            "paragraph_id": pl.String,
+            "norm_version": pl.Int32,
+            "norm_hash": pl.String,
+            "norm_key": pl.String,
+        },
+    )
+    dedup_keys = (
+        keys_frame.join(pkeys, on="row")
+        .join(sk.n_anchors, on="row", how="left")
+        .with_columns(pl.col("n_anchors").fill_null(0))
+        .select("pkey", "paragraph_id", "norm_version", "norm_hash", "norm_key", "n_anchors")
+    )
+    return {
+        "dedup_keys": dedup_keys,
+        "dedup_bands": sk.buckets.join(pkeys, on="row").select("band", "bucket", "pkey"),
+        "dedup_anchors": sk.anchors.join(pkeys, on="row").select("anchor", "pkey"),
+    }
+
+
+def _history_updates(nodes: list[_Node], demoted: list[int]) -> pl.DataFrame:
+    rows = [
+        {
+            "paragraph_id": nodes[d].paragraph_id,
+            "dup_of": nodes[nodes[d].dup_of].paragraph_id,  # type: ignore[index]
+            "similarity": nodes[d].similarity,
+            "dup_method": METHOD_CONTAINED,
+        }
+        for d in demoted
+    ]
+    grown = {
+        nodes[n.dup_of].paragraph_id
+        for n in nodes
+        if n.dup_of is not None and nodes[n.dup_of].stored and not n.stored
+    }
+    rows += [
+        {"paragraph_id": p, "dup_of": None, "similarity": None, "dup_method": None} for p in sorted(grown)
+    ]
+    return pl.DataFrame(rows, schema=HISTORY_UPDATE_SCHEMA)
+
+
+def loadable_index(index: dict[str, pl.DataFrame], paragraphs: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """The index rows (and history updates) of the paragraphs that passed validation."""
+    if not index:
+        return {}
+    keys = index["dedup_keys"].join(paragraphs.select("paragraph_id"), on="paragraph_id", how="semi")
+    kept = keys.select("pkey")
+    return {
+        "dedup_keys": keys,
+        "dedup_bands": index["dedup_bands"].join(kept, on="pkey", how="semi"),
+        "dedup_anchors": index["dedup_anchors"].join(kept, on="pkey", how="semi"),
+        "dedup_updates": index["dedup_updates"],
+    }

@@ -1,0 +1,201 @@
+"""Dedup benchmark on the generated corpus (bench/dedup_corpus.py): calibration, quality, scaling.
+
+    uv run python bench/dedup_bench.py calibrate            # shingle size / thresholds
+    uv run python bench/dedup_bench.py quality [N]          # pairwise precision / recall
+    uv run python bench/dedup_bench.py scale 10000 100000   # time per paragraph, memory
+
+`quality` and `scale` run the real stage (`mark_duplicates`) run after run against a real
+DuckDB warehouse through the persisted index (`warehouse.dedup_index`), loading each
+batch with `warehouse.db.load_batch`, as `ingest_news` does.
+"""
+
+from __future__ import annotations
+
+import resource
+import sys
+import tempfile
+import time
+from itertools import combinations
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.dedup_corpus import generate
+from flows.steps import dedup, minhash
+from warehouse import db
+from warehouse.dedup_index import history_lookup
+
+BATCH = 10_000
+
+
+def _paragraph_rows(batch: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    paragraphs = batch.select(
+        "paragraph_id",
+        (pl.col("paragraph_id").str.slice(0, 21)).alias("article_id"),
+        "doc_id",
+        pl.col("paragraph_id").str.slice(23).cast(pl.Int32).alias("seq"),
+        "text",
+        pl.col("text").alias("text_raw"),
+        pl.col("text").str.len_chars().cast(pl.Int32).alias("chars"),
+    )
+    return paragraphs, batch.select("doc_id", "path").unique()
+
+
+def run_batches(batches, db_path: Path) -> tuple[pl.DataFrame, list[dict]]:
+    """Dedup + load every batch in turn; the marked rows and per-batch timings."""
+    marked, timings = [], []
+    for batch in batches:
+        paragraphs, documents = _paragraph_rows(batch)
+        t0 = time.perf_counter()
+        result = dedup.mark_duplicates(paragraphs, documents, history_lookup(db_path))
+        t1 = time.perf_counter()
+        tables = {"paragraphs": result.paragraphs}
+        tables.update(
+            dedup.loadable_index({**result.index, "dedup_updates": result.history_updates}, result.paragraphs)
+        )
+        db.load_batch(db_path, tables)
+        t2 = time.perf_counter()
+        timings.append(
+            {"paragraphs": batch.height, "dedup_s": t1 - t0, "load_s": t2 - t1, "rss_mb": _peak_rss_mb()}
+        )
+        marked.append(batch.select("paragraph_id", "family", "kind"))
+    return pl.concat(marked), timings
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def quality(n: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        db_path = Path(tmp) / "bench.duckdb"
+        truth, _ = run_batches(generate(n, seed=11, batch=n // 4), db_path)
+        with db.connect(db_path, read_only=True) as con:
+            final = con.sql(
+                "SELECT paragraph_id, dup_status, dup_of, coalesce(dup_of, paragraph_id) AS root FROM paragraphs"
+            ).pl()
+    rows = truth.join(final, on="paragraph_id")
+    family = dict(zip(rows["paragraph_id"], rows["family"], strict=True))
+    dups = rows.filter(pl.col("dup_of").is_not_null())
+    correct = sum(family[a] == family[b] for a, b in zip(dups["paragraph_id"], dups["dup_of"], strict=True))
+    print(f"corpus {n} paragraphs in 4 runs; marked duplicates {dups.height}")
+    print(f"pairwise precision (marked pair in one true family): {correct / max(dups.height, 1):.4f}")
+    originals = rows.filter(pl.col("kind").is_in(["original", "sibling"])).select(
+        "family", pl.col("root").alias("o_root")
+    )
+    copies = rows.filter(pl.col("kind").is_in(["exact", "near", "fragment"])).join(originals, on="family")
+    recall = copies.group_by("kind").agg(
+        pl.len().alias("pairs"), (pl.col("root") == pl.col("o_root")).mean().alias("recall")
+    )
+    print(recall.sort("kind"))
+    statuses = rows.group_by("kind", "dup_status").len().sort("kind", "dup_status")
+    with pl.Config(tbl_rows=30):
+        print(statuses)
+
+
+def scale(sizes: list[int]) -> None:
+    print(f"batches of {BATCH} paragraphs (one run each) against the growing warehouse")
+    print(
+        "| paragraphs | runs | dedup s | dedup us/para | last run us/para | load us/para | peak RSS MB | index rows |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for n in sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            db_path = Path(tmp) / "bench.duckdb"
+            _, timings = run_batches(generate(n, seed=5, batch=BATCH), db_path)
+            with db.connect(db_path, read_only=True) as con:
+                index_rows = sum(
+                    con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                    for t in ("dedup_keys", "dedup_bands", "dedup_anchors")
+                )
+        dedup_s = sum(t["dedup_s"] for t in timings)
+        load_s = sum(t["load_s"] for t in timings)
+        last = timings[-1]
+        print(
+            f"| {n} | {len(timings)} | {dedup_s:.1f} | {dedup_s / n * 1e6:.0f} | "
+            f"{last['dedup_s'] / last['paragraphs'] * 1e6:.0f} | {load_s / n * 1e6:.0f} | "
+            f"{timings[-1]['rss_mb']:.0f} | {index_rows} |",
+            flush=True,
+        )
+
+
+def calibrate(n: int = 8000) -> None:
+    """Similarity of true copies vs distinct same-topic paragraphs, per shingle size."""
+    corpus = pl.concat(list(generate(n, seed=3, batch=n)))
+    orig = corpus.filter(pl.col("kind").is_in(["original", "sibling"]))
+    text_of = dict(zip(orig["family"], orig["text"], strict=True))
+    key = {f: dedup.norm_key(t) for f, t in text_of.items()}
+    near = corpus.filter(pl.col("kind") == "near")
+    frags = corpus.filter(pl.col("kind") == "fragment")
+    siblings = corpus.filter(pl.col("kind") == "sibling")
+    rng = np.random.default_rng(0)
+    by_topic = orig.group_by("topic").agg("family")
+    same_topic = []
+    for fams in by_topic["family"]:
+        fams = list(fams)
+        pairs = list(combinations(fams[:60], 2))
+        same_topic += [pairs[i] for i in rng.permutation(len(pairs))[:300]]
+    print(f"{near.height} near copies, {frags.height} fragments, {len(same_topic)} same-topic distinct pairs")
+    print(
+        "| k | near J min | near J p1 (7-10% edits) | fragment containment p1 | distinct J max | distinct J p99.9 | sibling J max | distinct containment max (>=20 chars) |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for k in (2, 3, 4):
+
+        def sh(s: str, k: int = k) -> frozenset[str]:
+            return minhash.shingle_set(s, k)
+
+        jn = [
+            minhash.jaccard(sh(dedup.norm_key(t)), sh(key[f]))
+            for t, f in zip(near["text"], near["family"], strict=True)
+        ]
+        hard = [
+            minhash.jaccard(sh(dedup.norm_key(t)), sh(key[f]))
+            for t, f, r in zip(near["text"], near["family"], near["noise"], strict=True)
+            if r >= 0.07
+        ]
+        jc = [
+            minhash.containment(sh(dedup.norm_key(t)), sh(key[f]))
+            for t, f in zip(frags["text"], frags["family"], strict=True)
+        ]
+        jd = [minhash.jaccard(sh(key[a]), sh(key[b])) for a, b in same_topic]
+        # A distinct "fragment": a piece of one paragraph measured against another of its topic.
+        cd = []
+        for a, b in same_topic[:3000]:
+            piece = key[a][: max(20, len(key[a]) // 3)]
+            cd.append(minhash.containment(sh(piece), sh(key[b])))
+        base = {f: key[f] for f in key}
+        js = []
+        for t, f in zip(siblings["text"], siblings["family"], strict=True):
+            ks = sh(dedup.norm_key(t))
+            js.append(max(minhash.jaccard(ks, sh(base[g])) for g in _topic_families(orig, f)[:200] if g != f))
+        print(
+            f"| {k} | {min(jn):.3f} | {np.percentile(hard, 1):.3f} | {np.percentile(jc, 1):.3f} | "
+            f"{max(jd):.3f} | {np.percentile(jd, 99.9):.3f} | {max(js):.3f} | {max(cd):.3f} |"
+        )
+    print("\nLSH: probability that a pair of Jaccard J becomes a candidate, bands x rows")
+    print("| J | " + " | ".join(f"{b}x{r}" for b, r in ((16, 4), (32, 4), (20, 5), (16, 5))) + " |")
+    for j in (0.3, 0.4, 0.5, 0.55, 0.6, 0.7, 0.8):
+        cells = " | ".join(f"{1 - (1 - j**r) ** b:.3f}" for b, r in ((16, 4), (32, 4), (20, 5), (16, 5)))
+        print(f"| {j} | {cells} |")
+
+
+def _topic_families(orig: pl.DataFrame, family: int) -> list[int]:
+    topic = orig.filter(pl.col("family") == family)["topic"][0]
+    return orig.filter(pl.col("topic") == topic)["family"].to_list()
+
+
+if __name__ == "__main__":
+    mode = sys.argv[1] if len(sys.argv) > 1 else "quality"
+    args = [int(a) for a in sys.argv[2:]]
+    if mode == "calibrate":
+        calibrate(*args)
+    elif mode == "quality":
+        quality(*(args or [20_000]))
+    elif mode == "scale":
+        scale(args or [10_000, 100_000])
+    else:
+        raise SystemExit(f"unknown mode {mode}: calibrate, quality or scale")

@@ -1,0 +1,151 @@
+"""Vectorised sketches of normalisation keys: MinHash LSH bands and winnowing anchors.
+
+Everything works on a whole batch of keys at once: the keys are laid end to end as one
+array of code points, shingle hashes are computed with numpy arithmetic (no Python loop
+per character), and rensa computes the MinHash signatures from one flat buffer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from rensa import RMinHash
+
+_MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
+
+
+def _mix64(x: np.ndarray) -> np.ndarray:
+    """splitmix64 finaliser: spreads structured 64-bit values (packed code points) evenly."""
+    x = x.astype(np.uint64, copy=True)
+    x ^= x >> np.uint64(30)
+    x *= np.uint64(0xBF58476D1CE4E5B9)
+    x ^= x >> np.uint64(27)
+    x *= np.uint64(0x94D049BB133111EB)
+    x ^= x >> np.uint64(31)
+    return x & _MASK64
+
+
+@dataclass(frozen=True)
+class Shingles:
+    """Hashed k-character shingles of many keys: `hashes[offsets[i]:offsets[i+1]]` is key i."""
+
+    hashes: np.ndarray  # uint64
+    offsets: np.ndarray  # int64, len(keys) + 1
+
+
+def shingle_hashes(keys: list[str], k: int) -> Shingles:
+    """Hash every k-character window of every key; a key shorter than k is one shingle.
+
+    Code points (< 2**21) of a window are packed into one integer (k <= 3 fits 63 bits; a
+    longer k folds the window with the mixer), then mixed, so equal windows hash equally
+    in every key and every run.
+    """
+    lengths = np.fromiter((len(s) for s in keys), dtype=np.int64, count=len(keys))
+    starts = np.zeros(len(keys) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=starts[1:])
+    cps = np.frombuffer("".join(keys).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    # Pad so windows at the very end never read past the array.
+    cps = np.concatenate([cps, np.zeros(k, dtype=np.uint64)])
+    total = int(starts[-1])
+    positions = np.arange(total, dtype=np.int64)
+    packed = np.zeros(total, dtype=np.uint64)
+    for j in range(k):
+        if j and j % 3 == 0:
+            packed = _mix64(packed)
+        packed = (packed << np.uint64(21)) | cps[j : j + total]
+    hashed = _mix64(packed + np.uint64(k))
+    # A window is valid when it ends inside its key; keys shorter than k keep one window.
+    counts = np.where(lengths >= k, lengths - k + 1, np.minimum(lengths, 1))
+    owner = np.repeat(np.arange(len(keys), dtype=np.int64), lengths)
+    valid = positions - starts[owner] < counts[owner]
+    if np.any((lengths > 0) & (lengths < k)):
+        # Short key: its single window holds the key and zero padding (not the next key).
+        short = (lengths > 0) & (lengths < k)
+        for i in np.flatnonzero(short):
+            padded = keys[i] + "\0" * (k - len(keys[i]))
+            hashed[starts[i]] = shingle_hashes([padded], k).hashes[0]
+    offsets = np.zeros(len(keys) + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    return Shingles(hashed[valid], offsets)
+
+
+def lsh_buckets(shingles: Shingles, bands: int, rows: int, seed: int) -> np.ndarray:
+    """(n_keys, bands) int64 bucket ids: each band's `rows` MinHash values hashed together.
+
+    Two keys share a bucket in some band with probability 1 - (1 - J**rows)**bands, J their
+    shingle Jaccard. Keys without shingles get all-zero signatures; callers skip them.
+    """
+    n = len(shingles.offsets) - 1
+    if n == 0:
+        return np.zeros((0, bands), dtype=np.int64)
+    matrix = RMinHash.digest_matrix_from_flat_token_hashes(
+        shingles.hashes, shingles.offsets.astype(np.uint64), bands * rows, seed
+    )
+    sig = np.asarray(matrix.to_rows(), dtype=np.uint64).reshape(n, bands, rows)
+    acc = np.arange(bands, dtype=np.uint64)[None, :].repeat(n, axis=0) * np.uint64(0x9E3779B97F4A7C15)
+    for j in range(rows):
+        acc = _mix64(acc ^ sig[:, :, j])
+    return acc.view(np.int64)
+
+
+def winnow(shingles: Shingles, window: int) -> tuple[np.ndarray, np.ndarray]:
+    """Winnowing fingerprints (Schleimer et al. 2003): (key index, anchor hash), deduplicated.
+
+    The minimum hash of every `window` consecutive shingles is an anchor. Anchors depend
+    only on local content, so any shared substring of at least window + k - 1 characters
+    yields a shared anchor, and every anchor of an exact fragment is an anchor of the
+    paragraph it was cut from. A key with fewer than `window` shingles keeps its minimum.
+    """
+    h, off = shingles.hashes, shingles.offsets
+    n = len(off) - 1
+    counts = np.diff(off)
+    owner = np.repeat(np.arange(n, dtype=np.int64), counts)
+    rows_out, hashes_out = [], []
+    if len(h) >= window:
+        starts = np.arange(len(h) - window + 1, dtype=np.int64)
+        inside = owner[starts] == owner[starts + window - 1]
+        starts = starts[inside]
+        # Running minimum over the window offsets: memory stays O(shingles), not O(shingles * window).
+        best, picks = h[starts], starts.copy()
+        for j in range(1, window):
+            candidate = h[starts + j]
+            better = candidate < best
+            best = np.where(better, candidate, best)
+            picks = np.where(better, starts + j, picks)
+        rows_out.append(owner[picks])
+        hashes_out.append(h[picks])
+    short = np.flatnonzero((counts > 0) & (counts < window))
+    if len(short):
+        mins = np.minimum.reduceat(h, off[:-1][counts > 0])
+        nonempty = np.flatnonzero(counts > 0)
+        pick = np.isin(nonempty, short)
+        rows_out.append(nonempty[pick])
+        hashes_out.append(mins[pick])
+    if not rows_out:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    pairs = np.unique(
+        np.stack([np.concatenate(rows_out), np.concatenate(hashes_out).view(np.int64)], axis=1), axis=0
+    )
+    return pairs[:, 0], pairs[:, 1]
+
+
+def shingle_set(key: str, k: int) -> frozenset[str]:
+    """The k-character shingles of one key, for confirming a candidate pair exactly."""
+    if len(key) <= k:
+        return frozenset((key,)) if key else frozenset()
+    return frozenset(key[i : i + k] for i in range(len(key) - k + 1))
+
+
+def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    if not a or not b:
+        return 0.0
+    inter = len(a & b)
+    return inter / (len(a) + len(b) - inter)
+
+
+def containment(part: frozenset[str], whole: frozenset[str]) -> float:
+    """Share of `part`'s shingles found in `whole`."""
+    if not part:
+        return 0.0
+    return len(part & whole) / len(part)

@@ -1,0 +1,155 @@
+"""The persisted dedup index: history lookups by DuckDB joins, and history rewrites at load.
+
+Tables (warehouse/ddl/002_dedup_index.sql) hold one key row, 16 LSH band rows and the
+winnowing anchors of every kept paragraph. A run sends its probe (hashes, band buckets,
+anchors) as Arrow tables and gets back only the stored paragraphs that share a hash, a
+bucket or most anchors, so memory grows with the batch, not with the warehouse.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from flows.steps.dedup import (
+    ANCHOR_MAX_DF,
+    ANCHOR_SHARE,
+    EMPTY_STORED,
+    NORM_VERSION,
+    HistoryLookup,
+    Probe,
+    Stored,
+)
+from warehouse import db
+
+INDEX_TABLES = ("dedup_keys", "dedup_bands", "dedup_anchors")
+
+
+def history_lookup(db_path: str | Path) -> HistoryLookup:
+    """A `HistoryLookup` reading the warehouse at `db_path` (read-only, opened per call)."""
+
+    def lookup(probe: Probe) -> Stored:
+        if not Path(db_path).exists():
+            return EMPTY_STORED
+        with db.connect(db_path, read_only=True) as con:
+            if not _has_table(con, "dedup_keys"):
+                return EMPTY_STORED
+            return query_history(con, probe)
+
+    return lookup
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    # fetchall: an unfinished fetchone() result blocks the next statement in DuckDB 2.0.
+    sql = "SELECT count(*) FROM information_schema.tables WHERE table_name = ?"
+    return con.execute(sql, [name]).fetchall()[0][0] > 0
+
+
+def query_history(con: duckdb.DuckDBPyConnection, probe: Probe) -> Stored:
+    con.register("probe_hashes", probe.hashes.to_arrow())
+    con.register("probe_buckets", probe.buckets.to_arrow())
+    con.register("probe_anchors", probe.anchors.to_arrow())
+    con.register("probe_n", probe.n_anchors.to_arrow())
+    try:
+        exact = con.sql(
+            """
+            SELECT h.row, min(k.paragraph_id) AS paragraph_id
+            FROM probe_hashes h JOIN dedup_keys k USING (norm_hash)
+            WHERE k.norm_version = $v
+            GROUP BY h.row
+            """,
+            params={"v": NORM_VERSION},
+        ).pl()
+        pairs = con.sql(
+            """
+            WITH by_bucket AS (
+                SELECT DISTINCT b.row, d.pkey
+                FROM probe_buckets b JOIN dedup_bands d ON d.band = b.band AND d.bucket = b.bucket
+            ),
+            -- Anchors held by many stored paragraphs (stock phrases) propose nothing.
+            rare AS (
+                SELECT anchor FROM dedup_anchors
+                WHERE anchor IN (SELECT anchor FROM probe_anchors)
+                GROUP BY anchor HAVING count(*) <= $max_df
+            ),
+            shared AS (
+                SELECT p.row, a.pkey, count(*) AS shared
+                FROM probe_anchors p JOIN rare USING (anchor) JOIN dedup_anchors a USING (anchor)
+                GROUP BY p.row, a.pkey
+            ),
+            by_anchor AS (
+                SELECT s.row, s.pkey
+                FROM shared s JOIN probe_n n USING (row) JOIN dedup_keys k USING (pkey)
+                WHERE s.shared >= $share * least(n.n_anchors, k.n_anchors)
+            )
+            SELECT c.row, c.pkey
+            FROM (SELECT * FROM by_bucket UNION SELECT * FROM by_anchor) c
+            JOIN dedup_keys k USING (pkey)
+            WHERE k.norm_version = $v
+            """,
+            params={"v": NORM_VERSION, "max_df": ANCHOR_MAX_DF, "share": ANCHOR_SHARE},
+        ).pl()
+        con.register("cand", pairs.select("pkey").unique().to_arrow())
+        keys = con.sql(
+            "SELECT k.pkey, k.paragraph_id, k.norm_key FROM dedup_keys k SEMI JOIN cand USING (pkey)"
+        ).pl()
+    finally:
+        for name in ("probe_hashes", "probe_buckets", "probe_anchors", "probe_n", "cand"):
+            con.unregister(name)
+    return Stored(
+        exact=exact.cast({"row": pl.Int64}),
+        pairs=pairs.cast({"row": pl.Int64, "pkey": pl.Int64}),
+        keys=keys.cast({"pkey": pl.Int64}),
+    )
+
+
+def apply_history_updates(con: duckdb.DuckDBPyConnection, updates: pl.DataFrame | None) -> None:
+    """Rewrite stored paragraphs inside the load transaction (after the batch is inserted).
+
+    Rows with `dup_of` are stored kept paragraphs now found (almost) wholly inside a longer
+    paragraph of this batch: they become `contained`, whatever pointed at them is re-pointed
+    to the complete paragraph (with the fragment's containment as similarity), and their
+    index rows and search tokens go, as for any duplicate. Then every kept paragraph whose
+    cluster changed gets its `cluster_size` recounted from the stored rows.
+    """
+    if updates is None or updates.height == 0:
+        return
+    con.register("dedup_updates", updates.to_arrow())
+    try:
+        con.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE dedup_demoted AS
+            SELECT paragraph_id, dup_of, similarity, dup_method FROM dedup_updates WHERE dup_of IS NOT NULL
+            """
+        )
+        con.execute(
+            """
+            UPDATE paragraphs p
+            SET dup_status = 'contained', dup_of = d.dup_of, similarity = d.similarity,
+                dup_method = d.dup_method
+            FROM dedup_demoted d
+            WHERE p.paragraph_id = d.paragraph_id OR p.dup_of = d.paragraph_id
+            """
+        )
+        for table in INDEX_TABLES[1:] + INDEX_TABLES[:1]:
+            con.execute(
+                f"""
+                DELETE FROM {table} WHERE pkey IN (
+                    SELECT pkey FROM dedup_keys SEMI JOIN dedup_demoted USING (paragraph_id))
+                """
+            )
+        if _has_table(con, "tokens"):
+            con.execute("DELETE FROM tokens WHERE paragraph_id IN (SELECT paragraph_id FROM dedup_demoted)")
+        con.execute(
+            """
+            UPDATE paragraphs p
+            SET cluster_size = 1 + coalesce((SELECT count(*) FROM paragraphs m WHERE m.dup_of = p.paragraph_id), 0)
+            WHERE p.paragraph_id IN (
+                SELECT paragraph_id FROM dedup_updates UNION SELECT dup_of FROM dedup_demoted)
+            """
+        )
+        con.execute("DROP TABLE dedup_demoted")
+    finally:
+        con.unregister("dedup_updates")
