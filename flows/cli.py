@@ -49,9 +49,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     _quiet_prefect_env(args.verbose)
     with _stderr_to_log(not args.verbose) as log:
         try:
+            from flows import runners
             from flows.ingest import ingest_news
 
-            summary = ingest_news(inbox=args.inbox, db=args.db)
+            choice = runners.choose(args.runner, args.workers, args.dask_address, args.inbox)
+            flow = ingest_news.with_options(task_runner=runners.build(choice))
+            summary = flow(inbox=args.inbox, db=args.db)
             error = None
         except Exception as exc:  # the run failed: one line, the details stay in the log
             summary, error = None, exc
@@ -63,6 +66,36 @@ def cmd_run(args: argparse.Namespace) -> int:
         log.unlink(missing_ok=True)
     print(summary.text())
     return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    # Run logs go to the server at INFO: they are what the UI shows for each run.
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
+    _quiet_prefect_env(verbose=True)
+    from flows import runners, serve
+
+    try:
+        choice = runners.choose(args.runner, args.workers, args.dask_address, args.inbox)
+        serve.api_url()
+        deployment = serve.deployment(args.inbox, args.db, args.cron, args.interval, choice)
+    except (ValueError, serve.ServeError) as exc:
+        print(f"newsetl serve: {exc}", file=sys.stderr)
+        return 2
+    serve.serve_forever(deployment)
+    return 0
+
+
+def _add_runner_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--runner",
+        choices=("auto", "thread", "process", "dask"),
+        default="auto",
+        help="task runner of the per-file stages (default auto: threads for small inboxes, processes for large)",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=None, help="threads/processes/Dask workers (default: cores)"
+    )
+    parser.add_argument("--dask-address", default=None, help="scheduler address of a running Dask cluster")
 
 
 def format_table(columns: Sequence[str], rows: Sequence[Sequence[object]], max_width: int = 60) -> str:
@@ -168,7 +201,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--inbox", default=DEFAULT_INBOX, help=f"folder of pages (default {DEFAULT_INBOX})")
     run.add_argument("--db", default=DEFAULT_DB, help=f"DuckDB file (default {DEFAULT_DB})")
     run.add_argument("--verbose", action="store_true", help="show Prefect's logs")
+    _add_runner_options(run)
     run.set_defaults(func=cmd_run)
+
+    serve = sub.add_parser("serve", help="serve a scheduled deployment of the flow to a Prefect server")
+    when = serve.add_mutually_exclusive_group()
+    when.add_argument("--cron", default=None, help='cron schedule, e.g. "*/15 * * * *"')
+    when.add_argument("--interval", type=float, default=None, help="seconds between runs (default 300)")
+    serve.add_argument("--inbox", default=DEFAULT_INBOX, help=f"folder of pages (default {DEFAULT_INBOX})")
+    serve.add_argument("--db", default=DEFAULT_DB, help=f"DuckDB file (default {DEFAULT_DB})")
+    _add_runner_options(serve)
+    serve.set_defaults(func=cmd_serve)
 
     query = sub.add_parser("query", help="run read-only SQL against the warehouse")
     query.add_argument("sql", help="a SQL statement, or a .sql file holding one")

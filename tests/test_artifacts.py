@@ -46,7 +46,7 @@ def test_a_run_publishes_summary_rejects_quality_and_progress(
     for stage in ("decode", "clean", "repair", "segment"):
         assert f"| {stage} | " in markdown
     rejects = artifacts[REJECTS_KEY].data
-    assert '"009_binary.txt"' in rejects and "NUL bytes" in rejects
+    assert '"009_binary.txt"' in rejects and "binary data" in rejects
     assert '"failed_share_pct": 0.0' in artifacts[QUALITY_KEY].data
     assert artifacts[PROGRESS_KEY].data == 100.0
     # The name says what the run did: the first new file, and how many more.
