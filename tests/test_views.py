@@ -33,21 +33,23 @@ def test_views_are_created_on_an_empty_warehouse_in_file_order():
     assert con.execute("SELECT count(*) FROM people").fetchone() == (0,)
 
 
-def test_article_days_take_the_pages_date_and_publish_year(seeded_sql):
+def test_article_days_take_the_articles_day_else_the_publication_day(seeded_sql):
     days = dict(seeded_sql("SELECT title, day FROM article_days WHERE title IS NOT NULL"))
-    assert str(days["牡丹区凝聚高质量发展强大合力"]) == "2022-07-28"  # 000: 7月28日
-    assert str(days["牡丹区推广“手机视频办医保”业务"]) == "2022-07-18"  # 001: 7月18日
-    assert str(days["动起来 跑起来 干起来"]) == "2022-02-07"  # 002: 2月7日, published 2022-02-08
-    assert days["高庄镇:创贷政策促发展"] is None  # 001: no day given
+    # 002 is published 2022-02-08 19:41:46; its stories report on 2月7日.
+    assert str(days["招商任务每季度考核"]) == "2022-02-07"
+    # Its editor's note names no day of its own: the publication day stands in.
+    assert str(days["动起来 跑起来 干起来"]) == "2022-02-08"
+    # 001 says 7月18日 but prints no year anywhere: no guessed date.
+    assert days["牡丹区推广“手机视频办医保”业务"] is None
+    assert seeded_sql("SELECT DISTINCT month FROM article_days WHERE path LIKE '002%'") == [("2022-02",)]
 
 
 def test_articles_per_date(seeded_sql):
     per_day = {str(d): (n, photos) for d, n, photos in seeded_sql("SELECT * FROM articles_per_date")}
-    # 001, 7月25日: 微光成炬, 南城街道 and the photos 食品产业, 一企一策.
-    assert per_day["2022-07-25"] == (4, 2)
-    # 7月18日: 000's 梵筑家居 photo and 001's 医保 story.
-    assert per_day["2022-07-18"] == (2, 1)
-    assert per_day["2022-07-28"] == (2, 0)  # 000: the meeting and 学习强国
+    # 002, 2月7日: the 新华社 photo of 烟台 and the stories of 济南, 威海, 垦利, 庆云.
+    assert per_day["2022-02-07"] == (5, 1)
+    assert per_day["2022-02-08"] == (1, 0)  # the editor's note, dated by publication
+    assert set(per_day) == {"2022-02-07", "2022-02-08", "None"}  # the other pages print no year
 
 
 def test_people_count_articles_per_role(seeded_sql):
@@ -90,9 +92,15 @@ def test_articles_per_place(seeded_sql):
 
 def test_articles_per_place_date(seeded_sql):
     rows = seeded_sql(
-        "SELECT CAST(day AS VARCHAR), articles FROM articles_per_place_date WHERE place = '沙土镇'"
+        "SELECT place, CAST(day AS VARCHAR), articles FROM articles_per_place_date WHERE day IS NOT NULL"
     )
-    assert sorted(rows) == [("2022-07-25", 1), ("2022-07-28", 2)]
+    # 002, 2月7日: the 烟台 photo, 济南 (历城区荷花路街道), 威海, 垦利 (东营市垦利区胜坨镇), 庆云县.
+    dated = ["烟台", "济南", "历城区", "荷花路街道", "威海", "东营市", "垦利区", "胜坨镇", "庆云县"]
+    assert sorted(rows) == sorted((place, "2022-02-07", 1) for place in dated)
+    undated = seeded_sql(
+        "SELECT articles FROM articles_per_place_date WHERE place = '沙土镇' AND day IS NULL"
+    )
+    assert undated == [(3,)]
 
 
 def test_article_places_counts_mentions_in_words_that_contain_the_place(seeded_sql):
@@ -113,8 +121,8 @@ def test_keyword_counts(seeded_sql):
 
 
 def test_keyword_counts_daily(seeded_sql):
-    rows = seeded_sql("SELECT keyword, articles FROM keyword_counts_daily WHERE day = DATE '2022-07-25'")
-    assert ("核酸", 2) in rows
+    rows = seeded_sql("SELECT keyword, articles FROM keyword_counts_daily WHERE day IS NULL")
+    assert ("核酸", 2) in rows  # 001 prints no year
     # 002 (2月7日, published 2022): 威海's story is about 招商 (招商引资, 招商任务, 十大招商…).
     feb = dict(seeded_sql("SELECT keyword, articles FROM keyword_counts_daily WHERE day = DATE '2022-02-07'"))
     assert feb["招商"] >= 1
