@@ -1,0 +1,170 @@
+"""Segment: articles, headline parts, people, photo credits and dates."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from flows.steps.model import PageMeta, Paragraph
+from flows.steps.segment import event_date, parse_credit, segment_page
+
+NO_DATE = PageMeta()
+PUBLISHED = PageMeta(published_at=dt.datetime(2022, 2, 8, 19, 41, 46))
+
+
+def paras(*lines: str, heading: tuple[int, ...] = ()) -> list[Paragraph]:
+    return [Paragraph(text=t, text_raw=t, heading=i in heading) for i, t in enumerate(lines)]
+
+
+@pytest.mark.parametrize(
+    ("credit", "reporters", "correspondents", "text"),
+    [
+        (
+            "通讯员 郭玉华 蒋硕宋杰 牡丹晚报全媒 媒体记者 郭卫东",
+            ["郭卫东"],
+            ["郭玉华", "蒋硕", "宋杰"],
+            "通讯员 郭玉华 蒋硕 宋杰 牡丹晚报全媒体记者 郭卫东",
+        ),
+        ("本报记者 贺莹莹 李广寅 段婷婷 彭 辉", ["贺莹莹", "李广寅", "段婷婷", "彭辉"], [], None),
+        ("记者 董传周 通讯员 张凯", ["董传周"], ["张凯"], None),
+        ("记者 王燕 通讯员 王传峰 曹红立", ["王燕"], ["王传峰", "曹红立"], None),
+        ("通讯员 欧阳明月 司马光", [], ["欧阳明月", "司马光"], None),  # compound surname kept whole
+        ("记者付凤臣", ["付凤臣"], [], "记者 付凤臣"),
+        ("通讯员 郭玉华 高志房 吴张丽 牡丹晚报全媒", [], ["郭玉华", "高志房", "吴张丽"], None),
+    ],
+)
+def test_people_of_a_credit(
+    credit: str, reporters: list[str], correspondents: list[str], text: str | None
+) -> None:
+    parsed = parse_credit(credit)
+    assert (parsed.reporters, parsed.correspondents) == (reporters, correspondents)
+    assert parsed.text == (text or credit.replace("彭 辉", "彭辉"))
+
+
+@pytest.mark.parametrize(
+    ("text", "meta", "expected"),
+    [
+        ("7月28日,牡丹区召开会议。", NO_DATE, None),  # no year on the page: never guessed
+        ("2月7日下午,威海召开推进会。", PUBLISHED, dt.date(2022, 2, 7)),
+        ("2021年7月28日,会议召开。", NO_DATE, dt.date(2021, 7, 28)),  # the year as written
+        ("12月30日,会议召开。", PageMeta(published_at=dt.datetime(2023, 1, 2)), dt.date(2022, 12, 30)),
+        ("2月30日不存在,3月1日开会。", PUBLISHED, dt.date(2022, 3, 1)),
+        ("今年以来成绩显著。", PUBLISHED, None),
+    ],
+)
+def test_event_date(text: str, meta: PageMeta, expected: dt.date | None) -> None:
+    assert event_date(text, meta) == expected
+
+
+def test_news_articles_with_bylines_titles_kickers_and_subtitles() -> None:
+    articles = segment_page(
+        paras(
+            "全市一季度工业运行分析会议要求",
+            "以起步即冲刺的姿态推进工业稳进提质",
+            "本报讯(记者 时苏建)4月23日下午,全市一季度工业运行分析会议召开。",
+            "王昌华要求,各县区要进一步认清形势。",
+            "永丰街道会盟社区:",
+            "党建引领“网格+”模式全面提升治理效能",
+            "本报讯(记者 李萍)巨野县永丰街道会盟社区坚持以党建为引领。",
+        ),
+        NO_DATE,
+    )
+    assert [(a.kind, a.kicker, a.title, a.subtitle, a.reporters, len(a.paragraphs)) for a in articles] == [
+        ("news", None, "全市一季度工业运行分析会议要求", "以起步即冲刺的姿态推进工业稳进提质", ["时苏建"], 2),
+        ("news", "永丰街道会盟社区", "党建引领“网格+”模式全面提升治理效能", None, ["李萍"], 1),
+    ]
+    assert articles[0].paragraphs[0].text == "4月23日下午,全市一季度工业运行分析会议召开。"
+
+
+def test_photo_captions_with_and_without_titles() -> None:
+    articles = segment_page(
+        paras(
+            "梵筑家居线上销售",
+            "7月18日,电商主播进行直播销售。通讯员 鄢玉华 杨云 摄",
+            "一企一策 精准服务",
+            "7月25日,工人在生产线上忙碌。",
+            "通讯员 郭玉华 郭继生 彭小珂 摄",
+            "数控平台提升运输安全",
+            "本报讯(通讯员 王合营)日前,平台运行半年。",
+            "日前,村民在服饰厂工作。",
+            "通讯员 郜玉华 孔得旺 摄",
+            "据介绍,该平台实现了在线集中监控。",
+        ),
+        PageMeta(published_at=dt.datetime(2022, 8, 1)),
+    )
+    summary = [(a.kind, a.title, a.photographers, [p.text for p in a.paragraphs]) for a in articles]
+    assert summary == [
+        ("photo", "梵筑家居线上销售", ["鄢玉华", "杨云"], ["7月18日,电商主播进行直播销售。"]),
+        ("photo", "一企一策 精准服务", ["郭玉华", "郭继生", "彭小珂"], ["7月25日,工人在生产线上忙碌。"]),
+        ("news", "数控平台提升运输安全", [], ["日前,平台运行半年。", "据介绍,该平台实现了在线集中监控。"]),
+        ("photo", None, ["郜玉华", "孔得旺"], ["日前,村民在服饰厂工作。"]),
+    ]
+    assert articles[0].event_date == dt.date(2022, 7, 18)
+    assert articles[0].byline == "通讯员 鄢玉华 杨云 摄"
+
+
+def test_marked_sections_and_headings() -> None:
+    articles = segment_page(
+        paras(
+            "魅力牡丹区",
+            "“非遗+旅游”拓展新空间",
+            "本报讯(牡丹晚报全媒体记者 郭卫东) 12月9日,发布会举行。",
+            heading=(0, 1),
+        ),
+        NO_DATE,
+    )
+    assert [(a.kind, a.title, a.reporters) for a in articles] == [
+        ("section", "魅力牡丹区", []),
+        ("news", "“非遗+旅游”拓展新空间", ["郭卫东"]),
+    ]
+
+
+def test_a_headline_printed_after_its_body_takes_the_paragraphs_that_match_it() -> None:
+    articles = segment_page(
+        paras(
+            "党建引领网格模式全面提升治理效能",
+            "本报讯(记者 李萍)会盟社区坚持以党建引领网格治理。",
+            "网格员联合小区党支部开展治理活动,提升治理效能。",
+            "东明县水务局组织学生开展节水宣传活动,走进校园。",
+            "通过节水宣传进校园活动,孩子们学会了节约用水。 记者 张品",
+            "小手拉大手 节水进校园",
+            "——东明县水务局大力开展节水宣传活动侧记",
+        ),
+        NO_DATE,
+    )
+    assert [(a.title, a.subtitle, a.reporters, len(a.paragraphs)) for a in articles] == [
+        ("党建引领网格模式全面提升治理效能", None, ["李萍"], 2),
+        ("小手拉大手 节水进校园", "东明县水务局大力开展节水宣传活动侧记", ["张品"], 2),
+    ]
+    assert articles[1].paragraphs[-1].text == "通过节水宣传进校园活动,孩子们学会了节约用水。"
+
+
+def test_agency_photo_inside_an_article_and_the_article_goes_on() -> None:
+    articles = segment_page(
+        paras(
+            "动起来 跑起来 干起来",
+            "□新华社发 2月7日,工人在生产车间内忙碌。",
+            "■编者按 实干争春早,创新向未来。",
+            "□ 本报记者 贺莹莹 彭 辉",
+            "济南",
+            "四级就业服务机构",
+            "现场“解题”",
+            "2月7日,推进会火热进行。",
+        ),
+        PUBLISHED,
+    )
+    assert [
+        (a.kind, a.kicker, a.title, a.subtitle, a.byline, [p.text for p in a.paragraphs]) for a in articles
+    ] == [
+        (
+            "news",
+            None,
+            "动起来 跑起来 干起来",
+            None,
+            "本报记者 贺莹莹 彭辉",
+            ["编者按 实干争春早,创新向未来。"],
+        ),
+        ("photo", None, None, None, "新华社发", ["2月7日,工人在生产车间内忙碌。"]),
+        ("news", "济南", "四级就业服务机构", "现场“解题”", None, ["2月7日,推进会火热进行。"]),
+    ]
