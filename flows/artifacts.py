@@ -16,6 +16,7 @@ send it. Publishing never fails a run: the warehouse is the record, the UI a vie
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,16 @@ REJECT_COLUMNS = ("kind", "table", "key", "check", "reason")
 PER_FILE_SHARE = 80.0
 
 log = logging.getLogger(__name__)
+
+# Run time of the batch stages (dedup .. load) per flow run, filled by their completion
+# hook; the per-file stages time themselves chunk by chunk (`Chunk.timed`).
+_batch_stage_seconds: dict[UUID, dict[str, float]] = defaultdict(dict)
+
+
+def record_stage_seconds(task: Any, task_run: Any, state: Any) -> None:
+    """`on_completion` hook of a batch stage: add its run time to its flow run's stages."""
+    stages = _batch_stage_seconds[task_run.flow_run_id]
+    stages[task.name] = round(stages.get(task.name, 0.0) + task_run.total_run_time.total_seconds(), 3)
 
 
 @dataclass
@@ -223,6 +234,8 @@ def report(
     """Log the run's summary and publish it to the UI (artifacts and the flow run's name)."""
     from prefect.runtime import flow_run
 
+    flow_run_id = UUID(flow_run.id) if flow_run.id else None
+    summary.stage_seconds |= _batch_stage_seconds.pop(flow_run_id, {})
     run_report = RunReport(
         summary=summary,
         db=db,
@@ -234,5 +247,5 @@ def report(
     if not run_report.new_paths:
         logger.info("No new files in %s: nothing to load.", summary.inbox)
     logger.info("%s\n%s", run_report.run_name(), summary.text())
-    publish(run_report, UUID(flow_run.id) if flow_run.id else None)
+    publish(run_report, flow_run_id)
     progress.finish()

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import polars as pl
 from prefect import task
 
+from flows.artifacts import record_stage_seconds
 from flows.steps import clean as clean_step
 from flows.steps import decode as decode_step
 from flows.steps import discover as discover_step
@@ -136,7 +137,7 @@ def to_batch(chunks: list[Chunk]) -> Batch:
     return Batch(documents_frame(docs), articles_frame(docs), paragraphs_frame(docs))
 
 
-@task
+@task(on_completion=[record_stage_seconds])
 def dedup(batch: Batch, db_path: str) -> Batch:
     result = mark_duplicates(batch.paragraphs, batch.documents, history_lookup(db_path))
     batch.paragraphs = result.paragraphs
@@ -145,29 +146,24 @@ def dedup(batch: Batch, db_path: str) -> Batch:
 
 
 def texts_to_tokenize(batch: Batch) -> pl.DataFrame:
-    """Unique paragraphs and article headings: the only text search and keywords need.
-
-    An article's heading row holds its kicker, title and subtitle (济南 / 四级就业服务机构 /
-    现场“解题”): the place and topic words of a story are often only there.
-    """
+    """Unique paragraphs and article titles: the only text search and keywords need."""
     paragraphs = batch.paragraphs.filter(pl.col("dup_status") == "unique").select(
         "paragraph_id", "article_id", "text"
     )
-    heading = pl.concat_str(["kicker", "title", "subtitle"], separator=" ", ignore_nulls=True)
-    titles = batch.articles.filter(heading.str.len_chars() > 0).select(
-        (pl.col("article_id") + "-title").alias("paragraph_id"), "article_id", heading.alias("text")
+    titles = batch.articles.filter(pl.col("title").is_not_null()).select(
+        (pl.col("article_id") + "-title").alias("paragraph_id"), "article_id", pl.col("title").alias("text")
     )
     return pl.concat([titles, paragraphs])
 
 
-@task(task_run_name="tokenize {rows.height} texts")
+@task(task_run_name="tokenize {rows.height} texts", on_completion=[record_stage_seconds])
 def tokenize(rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Words of each text, cut once, and the articles' keywords computed from those words."""
     tokens = tokenize_step.tokenize_rows(rows)
     return tokens, tokenize_step.article_keywords(tokens)
 
 
-@task
+@task(on_completion=[record_stage_seconds])
 def validate(batch: Batch, db_path: str) -> Batch:
     """Every table through its contract (schemas/contract.py); bad rows and their children quarantined."""
     tables = {"documents": batch.documents, "articles": batch.articles, "paragraphs": batch.paragraphs}
@@ -183,6 +179,6 @@ def validate(batch: Batch, db_path: str) -> Batch:
     return batch
 
 
-@task
+@task(on_completion=[record_stage_seconds])
 def load(tables: dict[str, pl.DataFrame], db_path: str) -> None:
     warehouse.load_batch(db_path, tables)

