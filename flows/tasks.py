@@ -146,12 +146,17 @@ def dedup(batch: Batch, db_path: str) -> Batch:
 
 
 def texts_to_tokenize(batch: Batch) -> pl.DataFrame:
-    """Unique paragraphs and article titles: the only text search and keywords need."""
+    """Unique paragraphs and article headings: the only text search and keywords need.
+
+    An article's heading row holds its kicker, title and subtitle (济南 / 四级就业服务机构 /
+    现场“解题”): the place and topic words of a story are often only there.
+    """
     paragraphs = batch.paragraphs.filter(pl.col("dup_status") == "unique").select(
         "paragraph_id", "article_id", "text"
     )
-    titles = batch.articles.filter(pl.col("title").is_not_null()).select(
-        (pl.col("article_id") + "-title").alias("paragraph_id"), "article_id", pl.col("title").alias("text")
+    heading = pl.concat_str(["kicker", "title", "subtitle"], separator=" ", ignore_nulls=True)
+    titles = batch.articles.filter(heading.str.len_chars() > 0).select(
+        (pl.col("article_id") + "-title").alias("paragraph_id"), "article_id", heading.alias("text")
     )
     return pl.concat([titles, paragraphs])
 
