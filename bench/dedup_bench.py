@@ -23,7 +23,7 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.dedup_corpus import generate
+from bench.dedup_corpus import SEEDS, generate
 from flows.steps import dedup, minhash
 from warehouse import db
 from warehouse.dedup_index import history_lookup
@@ -176,6 +176,18 @@ def calibrate(n: int = 8000) -> None:
             f"| {k} | {min(jn):.3f} | {np.percentile(hard, 1):.3f} | {np.percentile(jc, 1):.3f} | "
             f"{max(jd):.3f} | {np.percentile(jd, 99.9):.3f} | {max(js):.3f} | {max(cd):.3f} |"
         )
+    print("\nSeed pages, raw blank-line blocks of >= 20 key chars (bylines still inside: the")
+    print("pipeline compares paragraphs with bylines moved to the article): highest Jaccard pairs")
+    blocks = [
+        dedup.norm_key(b)
+        for page in sorted(SEEDS.glob("*.txt"))
+        for b in page.read_text(encoding="utf-8").split("\n\n")
+        if len(dedup.norm_key(b)) >= 20
+    ]
+    for k in (2, 3, 4):
+        sets = [minhash.shingle_set(b, k) for b in blocks]
+        top = sorted((minhash.jaccard(a, b) for a, b in combinations(sets, 2)), reverse=True)[:5]
+        print(f"k={k}: " + ", ".join(f"{j:.3f}" for j in top))
     print("\nLSH: probability that a pair of Jaccard J becomes a candidate, bands x rows")
     print("| J | " + " | ".join(f"{b}x{r}" for b, r in ((16, 4), (32, 4), (20, 5), (16, 5))) + " |")
     for j in (0.3, 0.4, 0.5, 0.55, 0.6, 0.7, 0.8):

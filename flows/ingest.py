@@ -12,6 +12,7 @@ from prefect import flow, get_run_logger, task
 from flows.artifacts import Progress, report
 from flows.config import Settings
 from flows.steps import discover as discover_step
+from flows.steps.dedup import loadable_index
 from flows.steps.model import SourceFile
 from flows.steps.report import RunSummary
 from flows.steps.tables import utc_now
@@ -141,6 +142,7 @@ def _tables(run: RunSummary, batch: Batch, started_at) -> dict[str, pl.DataFrame
     )
     tables["articles"] = batch.articles
     tables["paragraphs"] = batch.paragraphs
+    tables.update(loadable_index(batch.dedup_index, batch.paragraphs))
     if batch.tokens is not None:
         tables["tokens"] = batch.tokens
     if batch.article_keywords is not None:

@@ -18,6 +18,7 @@ import polars as pl
 
 from flows.config import Settings
 from flows.steps.discover import KnownFile
+from warehouse import dedup_index
 
 SQL_DIR = Path(__file__).parent
 DDL_FILES = sorted((SQL_DIR / "ddl").glob("*.sql"))
@@ -28,6 +29,9 @@ LOAD_ORDER = (
     "documents",
     "articles",
     "paragraphs",
+    "dedup_keys",
+    "dedup_bands",
+    "dedup_anchors",
     "tokens",
     "article_keywords",
     "lexicon",
@@ -112,25 +116,6 @@ def known_files(db_path: str | Path) -> tuple[dict[str, KnownFile], set[str]]:
     return by_path, ids
 
 
-def stored_exact_copies(db_path: str | Path, hashes: list[str]) -> dict[str, str]:
-    """norm_hash -> paragraph_id of the kept (unique) paragraph already in the warehouse."""
-    if not hashes or not Path(db_path).exists():
-        return {}
-    with connect(db_path, read_only=True) as con:
-        if not _has_table(con, "paragraphs"):
-            return {}
-        wanted = pl.DataFrame({"norm_hash": hashes}).to_arrow()  # noqa: F841 (used by SQL)
-        rows = con.execute(
-            """
-            SELECT p.norm_hash, min(p.paragraph_id)
-            FROM paragraphs p JOIN wanted w USING (norm_hash)
-            WHERE p.dup_status = 'unique'
-            GROUP BY p.norm_hash
-            """
-        ).fetchall()
-    return dict(rows)
-
-
 def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     return bool(
         con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()[
@@ -183,11 +168,14 @@ def load_batch(db_path: str | Path, tables: dict[str, pl.DataFrame]) -> None:
                 arrow = frame.to_arrow()  # noqa: F841 (used by SQL)
                 columns = ", ".join(f'"{c}"' for c in frame.columns)
                 con.execute(f"INSERT INTO {name} ({columns}) SELECT {columns} FROM arrow")
+            # Stored fragments demoted by a complete paragraph of this batch, cluster sizes.
+            dedup_index.apply_history_updates(con, tables.get("dedup_updates"))
             _pause_for_fault_test()
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
+
 
 def _pause_for_fault_test() -> None:
     """Test hook (tests/test_faults.py): with NEWSETL_FAULT_PAUSE_IN_LOAD=<file>, create the

@@ -1,0 +1,161 @@
+"""Dedup stage, pure: keys, sketches, exact / near / contained, which copy stays, order independence.
+
+Texts are real paragraphs of the seed pages (found by content), edited in known ways.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+
+import numpy as np
+import polars as pl
+import pytest
+
+from flows.steps import dedup, minhash
+from tests.conftest import SEEDS
+
+
+def seed_paragraph(marker: str) -> str:
+    """The longest blank-line-separated block of the seed pages that contains `marker`."""
+    blocks = [
+        b.strip() for p in sorted(SEEDS.glob("*.txt")) for b in p.read_text(encoding="utf-8").split("\n\n")
+    ]
+    return max((b for b in blocks if marker in b), key=len)
+
+
+# Distinct paragraphs of one page (001): same paper, same day, same region.
+PARTY = seed_paragraph("科级干部部分片包保")
+LOANS = seed_paragraph("2021年,该镇发放创业贷款")
+QUOTE = seed_paragraph("高庄镇党委书记侯东立表示")
+GRID = seed_paragraph("网格+居民自治")  # 003, 546 characters
+
+
+def frames(docs: dict[str, list[str]]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Paragraph and document frames for pages {path: [paragraph text, ...]}."""
+    rows, documents = [], []
+    for path, texts in docs.items():
+        doc_id = hashlib.sha256(path.encode()).hexdigest()
+        documents.append({"doc_id": doc_id, "path": path})
+        for seq, text in enumerate(texts):
+            rows.append(
+                {"paragraph_id": f"{doc_id[:16]}-a000-p{seq:03d}", "doc_id": doc_id, "seq": seq, "text": text}
+            )
+    return pl.DataFrame(rows), pl.DataFrame(documents)
+
+
+def marks(docs: dict[str, list[str]]) -> dict[str, tuple]:
+    """text -> (status, text of the kept paragraph, cluster size), for readable assertions."""
+    paragraphs, documents = frames(docs)
+    out = dedup.mark_duplicates(paragraphs, documents).paragraphs
+    text_of = dict(zip(out["paragraph_id"], out["text"], strict=True))
+    return {
+        row["text"]: (row["dup_status"], text_of.get(row["dup_of"]), row["cluster_size"])
+        for row in out.iter_rows(named=True)
+    }
+
+
+def ocr_noise(text: str, rate: float, seed: int) -> str:
+    """Substitute / insert / delete `rate` of the characters (as the bench corpus does)."""
+    rng = random.Random(seed)
+    chars = list(text)
+    for pos in sorted(rng.sample(range(len(chars)), max(1, round(rate * len(chars)))), reverse=True):
+        op = rng.random()
+        if op < 0.6:
+            chars[pos] = "巳" if chars[pos] != "巳" else "已"
+        elif op < 0.8:
+            chars.insert(pos, "未")
+        else:
+            del chars[pos]
+    return "".join(chars)
+
+
+def test_norm_key_folds_script_width_punctuation_but_not_text():
+    assert dedup.norm_key("報導：ＡＢＣ　１２３，“好”!") == dedup.norm_key("报导ABC123好")
+    assert dedup.norm_key("报导ABC123好") == "报导abc123好"
+    paragraphs, documents = frames({"a.txt": ["報導：ＡＢＣ", "报导abc"]})
+    out = dedup.mark_duplicates(paragraphs, documents).paragraphs
+    assert out["text"].to_list() == ["報導：ＡＢＣ", "报导abc"]  # display text untouched
+    assert out["dup_status"].to_list() == ["unique", "exact"]
+    assert set(out["norm_version"]) == {dedup.NORM_VERSION}
+
+
+def test_vectorised_shingles_equal_one_key_at_a_time():
+    keys = [dedup.norm_key(t) for t in (PARTY, LOANS, "短", "", "两字")]
+    together = minhash.shingle_hashes(keys, 3)
+    for i, key in enumerate(keys):
+        alone = minhash.shingle_hashes([key], 3).hashes
+        assert np.array_equal(together.hashes[together.offsets[i] : together.offsets[i + 1]], alone)
+    assert np.diff(together.offsets).tolist() == [len(keys[0]) - 2, len(keys[1]) - 2, 1, 0, 1]
+
+
+def test_exact_copy_points_at_the_first_in_load_order():
+    wide = GRID.replace(",", "\uff0c")  # the same paragraph typed with full-width commas
+    got = marks({"b.txt": [GRID, PARTY], "a.txt": [LOANS, wide]})
+    # a.txt loads first: its copy of GRID is the kept one.
+    assert got[GRID] == ("exact", wide, 1)
+    assert got[wide] == ("unique", None, 2)
+    assert got[PARTY][0] == got[LOANS][0] == "unique"
+
+
+@pytest.mark.parametrize("rate", [0.01, 0.05, 0.10])
+def test_ocr_noisy_copy_is_near_duplicate_with_its_jaccard(rate):
+    noisy = ocr_noise(LOANS, rate, seed=int(rate * 100))
+    got = marks({"a.txt": [LOANS, PARTY], "b.txt": [QUOTE, noisy]})
+    status, kept, _ = got[noisy]
+    assert (status, kept) == ("near", LOANS)
+    assert got[LOANS] == ("unique", None, 2)
+    paragraphs, documents = frames({"a.txt": [LOANS], "b.txt": [noisy]})
+    similarity = dedup.mark_duplicates(paragraphs, documents).paragraphs["similarity"][1]
+    expected = minhash.jaccard(
+        minhash.shingle_set(dedup.norm_key(noisy), 3), minhash.shingle_set(dedup.norm_key(LOANS), 3)
+    )
+    assert similarity == pytest.approx(expected, abs=1e-4)
+    assert dedup.NEAR_JACCARD <= similarity < 1.0
+
+
+@pytest.mark.parametrize("share", [0.3, 0.6, 0.9])
+def test_fragment_is_contained_in_the_complete_paragraph_whichever_comes_first(share):
+    fragment = GRID[100 : 100 + round(share * len(GRID))]
+    for docs in ({"a.txt": [fragment], "b.txt": [GRID]}, {"a.txt": [GRID], "b.txt": [fragment]}):
+        got = marks(docs)
+        assert got[fragment][:2] == ("contained", GRID)
+        assert got[GRID] == ("unique", None, 2)
+
+
+def test_copies_of_a_fragment_move_to_the_complete_paragraph():
+    fragment = GRID[:200]
+    got = marks({"a.txt": [fragment, PARTY], "b.txt": [fragment], "c.txt": [GRID]})
+    assert [v[:2] for k, v in got.items() if k != PARTY] == [("contained", GRID), ("unique", None)]
+    assert got[GRID][2] == 3  # the complete paragraph, the fragment and the fragment's copy
+
+
+def test_distinct_paragraphs_of_one_page_and_short_quotes_are_not_marked():
+    headline = "高庄镇:创贷政策促发展"  # short text inside no paragraph, but similar topic
+    slogan = LOANS[10:26]  # under MIN_FRAGMENT_CHARS: a quoted phrase, not a fragment
+    got = marks({"a.txt": [PARTY, LOANS, QUOTE, headline, slogan]})
+    assert {v[0] for v in got.values()} == {"unique"}
+
+
+def test_result_does_not_depend_on_row_or_document_order():
+    fragment, noisy = GRID[50:300], ocr_noise(LOANS, 0.05, seed=3)
+    docs = {"a.txt": [fragment, PARTY], "b.txt": [LOANS, GRID], "c.txt": [noisy, QUOTE, GRID]}
+    paragraphs, documents = frames(docs)
+    expected = dedup.mark_duplicates(paragraphs, documents).paragraphs.sort("paragraph_id")
+    for seed in range(5):
+        shuffled = paragraphs.sample(fraction=1.0, shuffle=True, seed=seed)
+        docs_shuffled = documents.sample(fraction=1.0, shuffle=True, seed=seed)
+        again = dedup.mark_duplicates(shuffled, docs_shuffled).paragraphs.sort("paragraph_id")
+        assert again.equals(expected)
+    statuses = dict(zip(expected["text"], expected["dup_status"], strict=False))
+    assert (statuses[fragment], statuses[noisy]) == ("contained", "near")
+
+
+def test_index_rows_cover_exactly_the_kept_paragraphs():
+    paragraphs, documents = frames({"a.txt": [GRID, PARTY, "短句"], "b.txt": [GRID, GRID[:300]]})
+    result = dedup.mark_duplicates(paragraphs, documents)
+    kept = set(result.paragraphs.filter(pl.col("dup_status") == "unique")["paragraph_id"])
+    keys = result.index["dedup_keys"]
+    assert set(keys["paragraph_id"]) == kept
+    assert result.index["dedup_bands"].height == dedup.BANDS * 2  # the short key has no sketch
+    assert set(result.index["dedup_bands"]["pkey"]) == set(keys.filter(pl.col("n_anchors") > 0)["pkey"])
