@@ -108,6 +108,8 @@ def _segment_one(doc: ParsedDocument) -> None:
     assert doc.paragraphs is not None
     doc.articles = segment_step.segment_page(doc.paragraphs, doc.meta)
     doc.paragraphs = None
+    if not doc.articles:  # a rejected row says so; a loaded one with nothing in it would not
+        doc.file.reject_reason = "no text: the page holds only whitespace, navigation or boilerplate"
 
 
 @task(task_run_name="segment {label}")

@@ -65,8 +65,8 @@ def display_path(raw: bytes) -> tuple[str, bool]:
         return raw.decode("utf-8", "backslashreplace"), False
 
 
-def _megabytes(n: int) -> str:
-    return f"{n / (1 << 20):.1f} MB"
+def _size(n: int) -> str:
+    return f"{n / (1 << 20):.1f} MB" if n >= 1 << 20 else f"{n / 1024:.0f} kB"
 
 
 def _kind(mode: int) -> str:
@@ -127,7 +127,7 @@ def examine(abs_raw: bytes, inbox_raw: bytes, max_file_bytes: int) -> SourceFile
         return reject(f"{_kind(st.st_mode)}, not a file with text")
     if st.st_size > max_file_bytes:
         return reject(
-            f"the file is {_megabytes(st.st_size)}, over the limit of {_megabytes(max_file_bytes)} "
+            f"the file is {_size(st.st_size)}, over the limit of {_size(max_file_bytes)} "
             "(NEWSETL_MAX_FILE_MB)"
         )
     return source

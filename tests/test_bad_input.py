@@ -1,0 +1,101 @@
+"""Bad input beside the seeds: every seed loads, every bad file ends with its reason, every
+bad row is in quarantine, and runs after that change nothing (tests/badfiles.py has the cases)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from flows.steps.discover import display_path
+from tests.badfiles import RUN_ACTIONS, InboxWatcher, write_bad_files
+from tests.conftest import SEEDS
+
+MAX_FILE_MB = 0.05  # seeds are at most 22 kB
+
+
+@pytest.fixture
+def bad_inbox(inbox: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("NEWSETL_MAX_FILE_MB", str(MAX_FILE_MB))
+    return write_bad_files(inbox, tmp_path / "outside", int(MAX_FILE_MB * (1 << 20)))
+
+
+def checksums(sql) -> dict[str, tuple]:
+    tables = ("documents", "articles", "paragraphs", "tokens", "article_keywords", "quarantine")
+    return {t: sql(f"SELECT count(*), coalesce(bit_xor(hash(t)), 0) FROM {t} t")[0] for t in tables}
+
+
+def test_bad_files_get_reasons_bad_rows_are_quarantined_and_reruns_change_nothing(
+    inbox, bad_inbox, db_path, run_flow, sql
+):
+    watcher = InboxWatcher(inbox, RUN_ACTIONS)
+    watcher.start()
+    try:
+        first = run_flow(inbox, db_path)
+    finally:
+        watcher.stop()
+    assert sorted(watcher.done) == sorted(RUN_ACTIONS)  # the file grew, the other vanished, mid-run
+    assert first.status == "completed"
+
+    docs = {
+        p: (s, r, retry)
+        for p, s, r, retry in sql("SELECT path, status, reject_reason, retryable FROM documents")
+    }
+    assert {s.name for s in SEEDS.iterdir()} <= {p for p, d in docs.items() if d[0] == "loaded"}
+    for bad in bad_inbox:
+        status, reason, retryable = docs[bad.path]
+        if bad.outcome == "quarantined":
+            assert status == "loaded", bad
+            continue
+        assert status == "rejected", bad
+        assert bad.reason in reason, (bad, reason)
+        assert retryable == (bad.outcome == "retryable"), bad
+    assert len(docs) == len(list(SEEDS.iterdir())) + len(bad_inbox)  # nothing vanished, nothing extra
+
+    # The rows the contract refuses are in quarantine, with their reasons, and nowhere else.
+    future_doc = sql("SELECT doc_id FROM documents WHERE path = 'bad_published_in_future.txt'")[0][0]
+    rows_doc = hashlib.sha256((inbox / "bad_rows.txt").read_bytes()).hexdigest()
+    quarantine = sql("SELECT table_name, row_key, check_name, reason, row_json FROM quarantine")
+    by_doc: dict[str, list[tuple]] = {}
+    for table, key, check, reason, row_json in quarantine:
+        row = json.loads(row_json)
+        row = row[0] if isinstance(row, list) else row
+        by_doc.setdefault(row.get("doc_id") or key[:16], []).append((table, check, reason))
+    assert set(by_doc) <= {future_doc, rows_doc, future_doc[:16], rows_doc[:16]}
+    future_rows = by_doc[future_doc] + by_doc.get(future_doc[:16], [])
+    assert ("documents", "published_in_news_range") in {(t, c) for t, c, _ in future_rows}
+    assert {t for t, _, _ in future_rows} >= {"documents", "articles", "paragraphs"}
+    assert "rejected" in docs["bad_published_in_future.txt"][0]
+    bad_articles = [(c, r) for t, c, r in by_doc[rows_doc] if t == "articles"]
+    assert [c for c, _ in bad_articles] == ["event_date_in_news_range"] * 2
+    assert all("not between 1939-01-01 and today" in r for _, r in bad_articles)
+    # the third article of that page loaded; no article outside the news range did
+    assert sql("SELECT count(*) FROM articles WHERE doc_id = ?", [rows_doc])[0][0] == 1
+    assert sql(
+        "SELECT count(*) FROM articles WHERE event_date > current_date OR event_date < DATE '1939-01-01'"
+    ) == [(0,)]
+    assert first.quarantined == len(quarantine)
+
+    # Run 2: only the file that was still being written is read again, and now loads.
+    quarantined_before = len(quarantine)
+    second = run_flow(inbox, db_path)
+    assert (second.files_new, second.files_rejected) == (1, 0)
+    assert sql("SELECT status, retryable FROM documents WHERE path = 'bad_growing.txt'") == [
+        ("loaded", False)
+    ]
+    assert sql("SELECT count(*) FROM quarantine")[0][0] == quarantined_before
+
+    # Run 3: nothing left to do.
+    before = checksums(sql)
+    third = run_flow(inbox, db_path)
+    assert (third.files_new, third.articles, third.quarantined) == (0, 0, 0)
+    assert checksums(sql) == before
+
+
+def test_stored_paths_are_valid_utf8_even_for_undecodable_names():
+    shown, ok = display_path(b"bad_\xb1\xa8.txt")
+    assert (shown, ok) == ("bad_\\xb1\\xa8.txt", False)
+    assert shown.encode("utf-8")  # storable
+    assert display_path("报纸.txt".encode()) == ("报纸.txt", True)
