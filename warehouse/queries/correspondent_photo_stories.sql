@@ -8,7 +8,7 @@ WITH credits AS (
     FROM articles a
     WHERE a.kind = 'photo'
 )
-SELECT ap.person AS correspondent, count(*) AS photo_stories, list(c.title ORDER BY c.title) AS titles
+SELECT ap.person AS correspondent, count(*) AS photo_stories, list(coalesce(c.title, c.article_id) ORDER BY c.title) AS titles  -- an untitled photo by its id
 FROM article_people ap
 JOIN credits c USING (article_id)
 WHERE ap.role = 'photographer'
