@@ -51,6 +51,7 @@ STARTS_ARTICLE = re.compile(r"^(?:本报讯|本报记者|[□■]|——|编者�
 BYLINE_ONLY = re.compile(
     rf"^(?:本报讯\s*\([^()]*\)?|\((?:本报)?(?:记者|通讯员)[^()]*\)?|[□■]?\s*本报记者\s+{_NAMES})$"
 )
+_BYLINE_THEN_TEXT = re.compile(r"^(?:本报讯\s*)?\((?:本报)?(?:记者|通讯员)?[^()]*\)\s*\S")
 _OPEN_BYLINE = re.compile(r"^(?:本报讯\s*)?\([^()]*\)?$")
 # A byline continuation: names and role words ("蒋硕宋杰 牡丹晚报全媒") ...
 _NAMES_LINE = re.compile(rf"^[{_CJK}]{{1,12}}(?:\s+[{_CJK}]{{1,12}}){{0,7}}$")
@@ -132,6 +133,10 @@ class _Joiner:
             return False
         if _NON_INITIAL.match(tail.text) or (text[-1].isdigit() and tail.text[0].isdigit()):
             return True
+        if _splits_byline_mark(text, tail.text):
+            return True
+        if len(text) == 1 or _BYLINE_THEN_TEXT.match(text):
+            return True  # no headline is one character, or follows a byline on its line
         if body_like(text) and not text.endswith(":"):
             return True
         if text.endswith(":") and (len(text) > MAX_TITLE_CHARS or len(_CLAUSE_MARK.findall(text)) >= 1):
@@ -139,9 +144,27 @@ class _Joiner:
         # The head reads like a headline.
         if self.marked_headings:
             return not self.is_caption(i)
-        if previous is None or title_like(previous.text) or text.endswith(":"):
+        if previous is None or text.endswith(":"):
             return False
-        return not (title_like(tail.text) or self.is_caption(i))
+        if title_like(previous.text):
+            # Second line after a headline: another headline line, unless the tail runs on
+            # into a photo credit (a caption cut early, under its photo's title).
+            return self.is_caption(i)
+        return not (self.is_headline(i) or self.is_caption(i))
+
+    def is_headline(self, i: int) -> bool:
+        """Block i reads as a headline, and the block after it does not carry it on."""
+        text = self.blocks[i].text
+        if not title_like(text):
+            return False
+        after = self.blocks[i + 1].text if i + 1 < len(self.blocks) else ""
+        return not _NON_INITIAL.match(after)
+
+
+def _splits_byline_mark(head: str, tail: str) -> bool:
+    """A break inside "本报讯(": "本" / "报讯(…", "本报讯" / "(…"."""
+    mark = "本报讯("
+    return any(head.endswith(mark[:k]) and tail.startswith(mark[k:]) for k in range(1, len(mark)))
 
 
 def _continues_byline(head: Paragraph, tail: Block) -> bool:
@@ -154,8 +177,8 @@ def _continues_byline(head: Paragraph, tail: Block) -> bool:
 
 
 def _is_credit(text: str) -> bool:
-    """Only names (1-4 characters) and role words."""
-    return all(len(token) <= 4 or ROLE_WORD.search(token) for token in text.split())
+    """Only names and role words (two names may run together: "蒋硕宋杰")."""
+    return all(len(token) <= 2 * 4 or ROLE_WORD.search(token) for token in text.split())
 
 
 def _append(para: Paragraph, block: Block, separator: str = "") -> None:
