@@ -40,6 +40,7 @@ def plain():
         ("李村镇党委书记王化军表示", ["李村镇"], ["李", "村镇"]),
         ("区人社部门联合农商银行", ["区人社部门"], []),
     ],
+    ids=["吴店镇", "胡集镇", "皇镇街道", "李村镇", "区人社部门"],
 )
 def test_user_dictionary_keeps_the_regions_names_whole(plain, text, whole, pieces_without_dictionary):
     without = segment_words(text, plain)
