@@ -47,13 +47,18 @@ def _stderr_to_log(enabled: bool) -> Iterator[Path | None]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     _quiet_prefect_env(args.verbose)
-    with _stderr_to_log(not args.verbose) as log:
+    from flows import prefect_api
+
+    with _stderr_to_log(not args.verbose) as log, prefect_api.api_for_run() as server:
         try:
+            # Imported while the local Prefect server (if any) boots in its own process.
             from flows import runners
             from flows.ingest import ingest_news
 
             choice = runners.choose(args.runner, args.workers, args.dask_address, args.inbox)
             flow = ingest_news.with_options(task_runner=runners.build(choice))
+            if server is not None:
+                server.wait_ready(prefect_api.startup_timeout())
             summary = flow(inbox=args.inbox, db=args.db)
             error = None
         except Exception as exc:  # the run failed: one line, the details stay in the log

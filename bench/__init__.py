@@ -1,0 +1,1 @@
+"""Benchmarks and the corpus generator behind docs/performance.md (figures, not tests)."""
