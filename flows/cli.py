@@ -185,6 +185,11 @@ def cmd_search(args: argparse.Namespace) -> int:
     try:
         with connect(args.db, read_only=True) as con:
             hits = search(con, args.query, args.limit)
+    except duckdb.CatalogException:  # a warehouse loaded before search existed
+        print(
+            "newsetl search: this warehouse has no search macro yet: run `newsetl run` once", file=sys.stderr
+        )
+        return 2
     except (WarehouseBusy, FileNotFoundError, duckdb.Error) as exc:
         print(f"newsetl search: {str(exc).splitlines()[0]}", file=sys.stderr)
         return 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import duckdb
 import pytest
 
 from flows.cli import main
@@ -79,3 +80,10 @@ def test_search_command_prints_ranked_articles_with_snippets(seeded_db, capsys):
 
     assert main(["search", "区块链", "--db", str(seeded_db)]) == 1
     assert "no article matches" in capsys.readouterr().out
+
+
+def test_search_on_a_warehouse_without_the_macro_says_what_to_do(tmp_path, capsys):
+    old = tmp_path / "old.duckdb"
+    duckdb.connect(str(old)).close()
+    assert main(["search", "医保", "--db", str(old)]) == 2
+    assert "run `newsetl run` once" in capsys.readouterr().err

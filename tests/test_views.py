@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
+from flows.steps.tokenize import lexicon_frame
 from warehouse.db import VIEW_FILES, ensure_schema
 
 MINE = {
@@ -141,3 +142,10 @@ def test_quality_issues_per_document(seeded_sql):
     # 001's 高庄镇 story repeats its 张孝礼 paragraph as a fragment after a page break.
     assert ("001", "duplicate_contained") in issues or ("001", "duplicate_near") in issues
     assert not any(issue == "rejected" for _, issue in issues)
+
+
+def test_lexicon_is_replaced_not_appended_by_each_run(inbox, db_path, run_flow, sql):
+    run_flow(inbox, db_path)
+    run_flow(inbox, db_path)  # nothing new to load: the dictionary is written again
+    entries = lexicon_frame()
+    assert sql("SELECT count(*), count(DISTINCT word) FROM lexicon")[0] == (entries.height, entries.height)
