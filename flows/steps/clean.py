@@ -57,8 +57,10 @@ def traditional_only_chars() -> frozenset[str]:
 
 
 @functools.cache
-def _traditional_re() -> re.Pattern[str]:
-    return re.compile("[" + "".join(sorted(traditional_only_chars())) + "]")
+def _drop_traditional() -> dict[int, None]:
+    """str.translate table deleting Traditional-only characters: counting by length
+    difference runs at C speed (a regex class of ~2700 characters is ten times slower)."""
+    return dict.fromkeys(map(ord, traditional_only_chars()))
 
 
 @functools.cache
@@ -72,8 +74,8 @@ TRADITIONAL_SHARE = 0.05
 
 def detect_script(text: str) -> str:
     """simplified / traditional / mixed, from the share of Traditional-only characters."""
-    n_han = len(_HAN_RE.findall(text))
-    n_trad = len(_traditional_re().findall(text))
+    n_han = _HAN_RE.subn("", text)[1]
+    n_trad = len(text) - len(text.translate(_drop_traditional()))
     if n_trad == 0:
         return "simplified"
     if n_trad >= TRADITIONAL_SHARE * n_han:
@@ -82,7 +84,7 @@ def detect_script(text: str) -> str:
 
 
 def has_traditional(text: str) -> bool:
-    return _traditional_re().search(text) is not None
+    return len(text.translate(_drop_traditional())) != len(text)
 
 
 def to_simplified(text: str) -> tuple[str, int]:
