@@ -113,6 +113,7 @@ _CHAR_WITH_READING = re.compile(rf"([{HAN}])\(({PINYIN_SYLLABLE})\)")
 # is often lost with it (日?qǐng)).
 _LOST_WITH_READING = re.compile(rf"[?\ufffd\ue000-\uf8ff]\(?(?P<reading>{PINYIN_SYLLABLE})\)")
 _PRIVATE_USE = re.compile("[\ue000-\uf8ff\ufffd]")
+_MAYBE_LOST = re.compile("[?\ufffd\ue000-\uf8ff]")
 # Bytes shifted by one after a lost character decode as a run ending in a private-use
 # character and an ASCII byte (a GBK trail byte 0x40-0x7E read on its own).
 _SHIFTED_RUN = re.compile("[\u4e00-\u9fff]{0,8}[\ue000-\uf8ff][\x40-\x7e]?")
@@ -162,9 +163,6 @@ def restore_lost(line: str, readings: dict[str, str]) -> tuple[str, int, int]:
     out.append(line[pos:])
     text, leftover = _PRIVATE_USE.subn("", "".join(out))
     return text, lost + leftover, restored
-
-
-_MAYBE_LOST = re.compile("[?\ufffd\ue000-\uf8ff]")
 
 
 def strip_pinyin(text: str) -> tuple[str, int]:

@@ -11,13 +11,17 @@ never join
     (`…摄`, `… 记者 张品`), or a `□ 本报记者 …` byline line;
 always join (the head cannot be a finished paragraph or a title)
   - the tail starts with what no paragraph starts with: `,、。;:)”…`, `的`, `们`, or one
-    character then a comma (`记、东头…` after `…副书`);
+    character then a comma (`记、东头…` after `…副书`); or the break cut `本报讯(`;
+  - the head is one character, or a byline with text after it (`本报讯(…)近年来,吴店`);
   - the head ends with `,` or `、`, has an unclosed `“ ( 《 「`, holds a full stop inside,
     is longer than a title can be (MAX_TITLE_CHARS), has two or more clause marks, or ends
     with a function character no headline ends with (`…的压力感和`);
 otherwise the head reads like a headline, and it is one when
-  - it is the first line of the page, or follows another headline line (a headline stack),
-  - or the tail is headline-like too, or is a photo caption (a credit closes it);
+  - it is the first line of the page, or ends in `:` (a kicker);
+  - it follows another headline line (a headline stack), unless the tail runs on into a
+    photo credit (a caption cut early, under its photo's title);
+  - or the tail is headline-like too (and not carried on by the block after it), or is a
+    photo caption (a credit closes it);
   - on a page whose headings are marked (`##`), an unmarked line is never a headline.
 
 Bylines split over lines (page 001: `本报讯(通讯员 郭玉华)` / `蒋硕宋杰 牡丹晚报全媒` /
