@@ -12,6 +12,7 @@ batch with `warehouse.db.load_batch`, as `ingest_news` does.
 from __future__ import annotations
 
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -44,8 +45,8 @@ def _paragraph_rows(batch: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     return paragraphs, batch.select("doc_id", "path").unique()
 
 
-def run_batches(batches, db_path: Path) -> tuple[pl.DataFrame, list[dict]]:
-    """Dedup + load every batch in turn; the marked rows and per-batch timings."""
+def run_batches(batches, db_path: Path, keep_truth: bool = True) -> tuple[pl.DataFrame | None, list[dict]]:
+    """Dedup + load every batch in turn; the truth columns of the rows (if kept) and timings."""
     marked, timings = [], []
     for batch in batches:
         paragraphs, documents = _paragraph_rows(batch)
@@ -61,8 +62,9 @@ def run_batches(batches, db_path: Path) -> tuple[pl.DataFrame, list[dict]]:
         timings.append(
             {"paragraphs": batch.height, "dedup_s": t1 - t0, "load_s": t2 - t1, "rss_mb": _peak_rss_mb()}
         )
-        marked.append(batch.select("paragraph_id", "family", "kind"))
-    return pl.concat(marked), timings
+        if keep_truth:
+            marked.append(batch.select("paragraph_id", "family", "kind"))
+    return (pl.concat(marked) if marked else None), timings
 
 
 def _peak_rss_mb() -> float:
@@ -73,6 +75,7 @@ def quality(n: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         db_path = Path(tmp) / "bench.duckdb"
         truth, _ = run_batches(generate(n, seed=11, batch=n // 4), db_path)
+        assert truth is not None
         with db.connect(db_path, read_only=True) as con:
             final = con.sql(
                 "SELECT paragraph_id, dup_status, dup_of, coalesce(dup_of, paragraph_id) AS root FROM paragraphs"
@@ -97,27 +100,53 @@ def quality(n: int) -> None:
 
 
 def scale(sizes: list[int]) -> None:
+    """Per size: the corpus is written by a separate process, then streamed run by run.
+
+    Peak RSS is this process's (dedup + load + DuckDB), not the generator's.
+    """
     print(f"batches of {BATCH} paragraphs (one run each) against the growing warehouse")
     print(
-        "| paragraphs | runs | dedup s | dedup us/para | last run us/para | load us/para | peak RSS MB | index rows |"
+        "| paragraphs | runs | dedup s | dedup us/para | last run us/para | load us/para "
+        "| peak RSS MB after run 1 | after last run | index rows | warehouse MB |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for n in sizes:
         with tempfile.TemporaryDirectory() as tmp:
+            corpus = Path(tmp) / "corpus"
+            subprocess.run(
+                [
+                    sys.executable,
+                    str(Path(__file__).with_name("dedup_corpus.py")),
+                    str(n),
+                    "--seed",
+                    "5",
+                    "--batch",
+                    str(BATCH),
+                    "--out",
+                    str(corpus),
+                ],
+                check=True,
+                capture_output=True,
+            )
             db_path = Path(tmp) / "bench.duckdb"
-            _, timings = run_batches(generate(n, seed=5, batch=BATCH), db_path)
+            files = sorted(corpus.glob("*.parquet"))
+            # Warm up once (OpenCC table, regexes, polars): one-off costs are not per paragraph.
+            dedup.mark_duplicates(*_paragraph_rows(pl.read_parquet(files[0]).head(50)))
+            batches = (pl.read_parquet(p) for p in files)
+            _, timings = run_batches(batches, db_path, keep_truth=False)
             with db.connect(db_path, read_only=True) as con:
                 index_rows = sum(
-                    con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                    con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]
                     for t in ("dedup_keys", "dedup_bands", "dedup_anchors")
                 )
+            size_mb = db_path.stat().st_size / 2**20
         dedup_s = sum(t["dedup_s"] for t in timings)
         load_s = sum(t["load_s"] for t in timings)
         last = timings[-1]
         print(
             f"| {n} | {len(timings)} | {dedup_s:.1f} | {dedup_s / n * 1e6:.0f} | "
             f"{last['dedup_s'] / last['paragraphs'] * 1e6:.0f} | {load_s / n * 1e6:.0f} | "
-            f"{timings[-1]['rss_mb']:.0f} | {index_rows} |",
+            f"{timings[0]['rss_mb']:.0f} | {last['rss_mb']:.0f} | {index_rows} | {size_mb:.0f} |",
             flush=True,
         )
 

@@ -20,11 +20,13 @@ same press release reprinted within days), so copies land in the same or a later
 and, after the shuffle inside a batch, sometimes in a document before their original.
 `family` is the truth: a copy has its original's family, every original/sibling its own.
 
-    uv run python bench/dedup_corpus.py 2000     # prints a sample and the kind counts
+    uv run python bench/dedup_corpus.py 2000                   # a sample and the kind counts
+    uv run python bench/dedup_corpus.py 100000 --out DIR       # Parquet, one file per batch
 """
 
 from __future__ import annotations
 
+import argparse
 import functools
 import hashlib
 import re
@@ -212,9 +214,27 @@ def generate(n: int, seed: int = 1, batch: int = 10_000) -> Iterator[pl.DataFram
         yield pl.DataFrame(out, schema_overrides={"noise": pl.Float64})
 
 
+def write(n: int, out: Path, seed: int = 1, batch: int = 10_000) -> list[Path]:
+    """Write the corpus as one Parquet file per batch (so a benchmark can stream it)."""
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i, frame in enumerate(generate(n, seed=seed, batch=batch)):
+        paths.append(out / f"batch_{i:05d}.parquet")
+        frame.write_parquet(paths[-1])
+    return paths
+
+
 if __name__ == "__main__":
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
-    frame = pl.concat(list(generate(n)))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("n", type=int, nargs="?", default=2000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--batch", type=int, default=10_000)
+    parser.add_argument("--out", type=Path, help="write Parquet batches here instead of printing a sample")
+    args = parser.parse_args()
+    if args.out:
+        write(args.n, args.out, args.seed, args.batch)
+        sys.exit(0)
+    frame = pl.concat(list(generate(args.n, seed=args.seed, batch=args.batch)))
     print(frame.group_by("kind").len().sort("kind"))
     with pl.Config(fmt_str_lengths=80, tbl_rows=12):
         print(frame.select("path", "kind", "family", "text").head(12))

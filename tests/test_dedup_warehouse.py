@@ -168,3 +168,27 @@ def test_flow_marks_a_new_file_repeating_a_stored_paragraph(inbox, db_path, run_
     )
     assert reprint == [("exact", stored_id), ("near", noisy_source[0])]
     assert sql("SELECT cluster_size FROM paragraphs WHERE paragraph_id = ?", [stored_id])[0][0] == 3
+
+
+def test_index_of_an_older_key_version_is_rebuilt_before_matching(tmp_path):
+    db_path = tmp_path / "w.duckdb"
+    first = load_run(db_path, {"a.txt": [GRID, LOANS, "短句"]})
+    with db.connect(db_path) as con:  # as an index written under the previous key definition
+        con.execute(
+            "UPDATE dedup_keys SET norm_version = ?, norm_key = 'old', norm_hash = ?",
+            [dedup.NORM_VERSION - 1, "0" * 32],
+        )
+        con.execute("DELETE FROM dedup_bands")
+        con.execute("DELETE FROM dedup_anchors")
+
+    second = load_run(db_path, {"b.txt": [GRID, ocr_noise(LOANS, 0.03, seed=2)]})
+
+    stored_id = dict(zip(first["text"], first["paragraph_id"], strict=True))
+    assert second.select("dup_status", "dup_of").rows() == [
+        ("exact", stored_id[GRID]),
+        ("near", stored_id[LOANS]),
+    ]
+    q = read_only_query(db_path)
+    assert q("SELECT DISTINCT norm_version FROM dedup_keys") == [(dedup.NORM_VERSION,)]
+    assert q("SELECT count(*) FROM dedup_bands")[0][0] == dedup.BANDS * 2  # the short key has no sketch
+    assert q("SELECT count(*) FROM dedup_keys WHERE norm_key = ?", [dedup.norm_key(LOANS)]) == [(1,)]

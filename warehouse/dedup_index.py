@@ -21,6 +21,7 @@ from flows.steps.dedup import (
     HistoryLookup,
     Probe,
     Stored,
+    index_all,
 )
 from warehouse import db
 
@@ -36,6 +37,11 @@ def history_lookup(db_path: str | Path) -> HistoryLookup:
         with db.connect(db_path, read_only=True) as con:
             if not _has_table(con, "dedup_keys"):
                 return EMPTY_STORED
+            stale = _stale_count(con)
+            if not stale:
+                return query_history(con, probe)
+        rebuild_stale(db_path)
+        with db.connect(db_path, read_only=True) as con:
             return query_history(con, probe)
 
     return lookup
@@ -45,6 +51,60 @@ def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     # fetchall: an unfinished fetchone() result blocks the next statement in DuckDB 2.0.
     sql = "SELECT count(*) FROM information_schema.tables WHERE table_name = ?"
     return con.execute(sql, [name]).fetchall()[0][0] > 0
+
+
+def _stale_count(con: duckdb.DuckDBPyConnection) -> int:
+    sql = "SELECT count(*) FROM dedup_keys WHERE norm_version <> ?"
+    return con.execute(sql, [NORM_VERSION]).fetchall()[0][0]
+
+
+def rebuild_stale(db_path: str | Path, chunk: int = 50_000) -> int:
+    """Re-key every index row made with an older NORM_VERSION, in one transaction, by chunks.
+
+    Runs once after the key definition changes (the next run's lookup calls it); the kept
+    paragraphs' stored `norm_version` / `norm_hash` move to the new key with their index rows.
+    Returns how many paragraphs were re-keyed.
+    """
+    with db.connect(db_path) as con:
+        stale = con.sql(
+            "SELECT paragraph_id FROM dedup_keys WHERE norm_version <> $v ORDER BY paragraph_id",
+            params={"v": NORM_VERSION},
+        ).pl()
+        if stale.height == 0:
+            return 0
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for start in range(0, stale.height, chunk):
+                con.register("part", stale.slice(start, chunk).to_arrow())
+                texts = con.sql(
+                    "SELECT paragraph_id, text FROM paragraphs SEMI JOIN part USING (paragraph_id) "
+                    "ORDER BY paragraph_id"
+                ).pl()
+                rows = index_all(texts["paragraph_id"].to_list(), texts["text"])
+                con.execute(
+                    "CREATE OR REPLACE TEMP TABLE part_keys AS "
+                    "SELECT pkey FROM dedup_keys SEMI JOIN part USING (paragraph_id)"
+                )
+                for table in (*INDEX_TABLES[1:], INDEX_TABLES[0]):
+                    con.execute(f"DELETE FROM {table} WHERE pkey IN (SELECT pkey FROM part_keys)")
+                for table in INDEX_TABLES:
+                    con.register("new_rows", rows[table].to_arrow())
+                    con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM new_rows")
+                    con.unregister("new_rows")
+                con.execute(
+                    """
+                    UPDATE paragraphs p SET norm_version = k.norm_version, norm_hash = k.norm_hash
+                    FROM dedup_keys k WHERE k.paragraph_id = p.paragraph_id
+                      AND p.paragraph_id IN (SELECT paragraph_id FROM part)
+                    """
+                )
+                con.unregister("part")
+            con.execute("DROP TABLE IF EXISTS part_keys")
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    return stale.height
 
 
 def query_history(con: duckdb.DuckDBPyConnection, probe: Probe) -> Stored:

@@ -3,48 +3,52 @@
 Comparison key (``norm_key``, version ``NORM_VERSION``): Traditional characters mapped to
 Simplified, NFKC (full-width letters, digits and punctuation folded), then everything that
 is not a letter or digit removed and Latin lower-cased. The displayed ``text`` is never
-changed; the key is stored in the dedup index with its version.
+changed; the key is stored in the dedup index with its version (an index of an older
+version is re-keyed before the next lookup: ``warehouse.dedup_index.rebuild_stale``).
 
-Three kinds, checked in this order for every paragraph against the paragraphs kept so far:
+For each paragraph, against the paragraphs kept so far:
 
 - ``exact``: same key (xxh3-128 ``norm_hash``).
+- ``contained``: the key is at most FRAGMENT_MAX_SHARE as long as a kept paragraph's and
+  its 3-shingles lie (almost) wholly inside it: containment |A & B| / |A| >= CONTAINED_SHARE.
+  Jaccard cannot find these (a 30 % fragment has J ~ 0.3), so candidates come from
+  winnowing anchors (minimum hash of every ANCHOR_WINDOW consecutive 4-shingles): every
+  anchor of an exact fragment is an anchor of its source, so a pair is a candidate when at
+  least ANCHOR_SHARE of the shorter key's anchors are shared.
 - ``near``: Jaccard of the keys' character 3-shingles >= NEAR_JACCARD. Candidates come from
-  MinHash LSH (BANDS x ROWS = 16 x 4 = 64 permutations); every candidate is confirmed on
-  the real shingle sets before it is marked.
-- ``contained``: the shorter key's 3-shingles lie (almost) wholly inside a longer kept
-  paragraph: containment |A & B| / |A| >= CONTAINED_SHARE. Jaccard cannot find these (a
-  30 % fragment has J ~ 0.3), so candidates come from winnowing anchors (minimum hash of
-  every ANCHOR_WINDOW consecutive 4-shingles): every anchor of an exact fragment is an
-  anchor of its source, so a pair is a candidate when most of the shorter one's anchors
-  are shared. Confirmed on the real shingle sets too.
+  MinHash LSH, BANDS x ROWS = 32 x 4 (128 permutations, rensa).
+Every candidate is confirmed on the real shingle sets before anything is marked.
 
-Why k = 3 and these thresholds (measured with ``uv run python bench/dedup_bench.py
-calibrate`` on the generated corpus built from the seed pages' own words): with 1-10 %
-OCR-like edits, near copies keep 3-shingle Jaccard >= 0.62 (k = 2: >= 0.70) while
-distinct paragraphs on the same topic stay <= 0.16 (k = 2: <= 0.38, since two-character
-Chinese words and common bigrams recur across any same-topic text). k = 3 leaves the widest
-gap between the two; k = 4 narrows it again from the near side (one edit breaks four
-shingles). NEAR_JACCARD = 0.5 sits in that gap; with 16 bands of 4 rows LSH proposes a pair
-of J = 0.5 with probability 0.64 and of J = 0.62 with 0.95... see the note
-``docs/dedup.md`` for the measured table and the recall it gives.
+Why k = 3, J >= 0.45 and 32 x 4 (``uv run python bench/dedup_bench.py calibrate``, corpus
+of ``bench/dedup_corpus.py`` built from the seed pages' words; docs/dedup.md has the table):
+with 1-10 % OCR-like edits, near copies keep 3-shingle Jaccard >= 0.51 (p1 of the 7-10 %
+edits: 0.53), while distinct paragraphs of one topic reach 0.23 and same-template
+"sibling" paragraphs 0.31. On the real seed pages the closest distinct pair (two templated
+press-conference paragraphs, 12月9日/12月6日 …牡丹区人民政府新闻办公室…) has J = 0.38 at k = 3.
+k = 2 gives 0.62 vs 0.42 (bigrams are mostly whole two-character words, shared by any
+text on the topic); k = 4 gives 0.41 vs 0.23: k = 3 keeps the distinct side well below a
+threshold the noisiest near copies clear. NEAR_JACCARD = 0.45 sits between 0.38 and 0.51.
+32 bands of 4 rows propose a pair of J = 0.55 with probability 0.95 and of J = 0.6 with
+0.99 (16 x 4: 0.79 / 0.89), while a same-topic pair of J = 0.2 gets 0.05.
+Fragments cut from a paragraph keep containment 1.0; a 20-character piece of one
+paragraph inside another of its topic reaches 0.22, so CONTAINED_SHARE = 0.7 also
+tolerates OCR noise inside a fragment.
 
 Which copy stays (deterministic, independent of the order rows arrive in):
 paragraphs are processed in load order (warehouse history first, then documents by path,
 then paragraph order). A paragraph is a duplicate of the best kept paragraph it matches
-(near before contained; highest similarity, then the longer, then the earlier). A kept
+(contained before near; highest similarity, then the longer, then the earlier). A kept
 paragraph that turns out to be (almost) wholly contained in a later, longer one is demoted:
 "the complete paragraph over a fragment", whichever came first. When the fragment is
 already in the warehouse, the demotion is applied to its stored row in the same load
-transaction (see ``warehouse.dedup_index``), so loading two files in one run or in two runs
-ends in the same state. Everything pointing at a demoted paragraph is re-pointed to the
-complete one, so ``dup_of`` always names a kept (``unique``) paragraph.
+transaction (``warehouse.dedup_index.apply_history_updates``): loading two files in one run
+or in two runs ends in the same state. Everything pointing at a demoted paragraph is
+re-pointed to the complete one, so ``dup_of`` always names a kept (``unique``) paragraph.
 """
 
 from __future__ import annotations
 
 import functools
-import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,8 +79,6 @@ METHOD_EXACT = "norm_hash"
 METHOD_NEAR = "minhash_lsh+jaccard3"
 METHOD_CONTAINED = "winnow+containment3"
 
-_NOT_KEY = re.compile(r"[\W_]+", re.UNICODE)
-
 
 @functools.cache
 def _t2s_chars() -> dict[int, str]:
@@ -90,10 +92,20 @@ def _t2s_chars() -> dict[int, str]:
     return out
 
 
+def norm_keys(texts: pl.Series) -> pl.Series:
+    """The comparison keys of many paragraphs at once (version NORM_VERSION), in Rust via polars."""
+    table = _t2s_chars()
+    return (
+        texts.str.replace_many([chr(c) for c in table], list(table.values()))
+        .str.normalize("NFKC")
+        .str.replace_all(r"[\W_]+", "")
+        .str.to_lowercase()
+    )
+
+
 def norm_key(text: str) -> str:
-    """The comparison key of a paragraph (version NORM_VERSION)."""
-    folded = unicodedata.normalize("NFKC", text.translate(_t2s_chars()))
-    return _NOT_KEY.sub("", folded).lower()
+    """The comparison key of one paragraph."""
+    return norm_keys(pl.Series([text]))[0]
 
 
 def norm_hash(key: str) -> str:
@@ -183,7 +195,7 @@ def sketch(keys: list[str], rows: np.ndarray, chunk: int = 20_000) -> Sketches:
             )
         )
         owner, anchor = minhash.winnow(minhash.shingle_hashes(part, ANCHOR_SHINGLE), ANCHOR_WINDOW)
-        anchors.append(pl.DataFrame({"row": labels[owner], "anchor": anchor}))
+        anchors.append(pl.DataFrame({"row": labels[owner], "anchor": anchor}).unique(maintain_order=True))
     schema_b = {"row": pl.Int64, "band": pl.Int16, "bucket": pl.Int64}
     schema_a = {"row": pl.Int64, "anchor": pl.Int64}
     bucket_frame = pl.concat(buckets) if buckets else pl.DataFrame(schema=schema_b)
@@ -314,7 +326,7 @@ def mark_duplicates(
     """
     ordered = load_order(paragraphs, documents)
     ids = ordered["paragraph_id"].to_list()
-    keys = [norm_key(t) for t in ordered["text"].to_list()]
+    keys = norm_keys(ordered["text"]).to_list()
     hashes = [norm_hash(k) for k in keys]
 
     # Exact copies inside the batch collapse onto their first row (the representative).
@@ -371,7 +383,7 @@ def mark_duplicates(
 
     return DedupResult(
         paragraphs=_with_provenance(ordered, nodes, keys, hashes),
-        index=index_rows(nodes, keys, hashes, sk),
+        index=index_rows([i for i in range(len(ids)) if nodes[i].status == "unique"], ids, keys, hashes, sk),
         history_updates=_history_updates(nodes, demoted),
     )
 
@@ -403,33 +415,30 @@ def _with_provenance(
 
 
 def index_rows(
-    nodes: list[_Node], keys: list[str], hashes: list[str], sk: Sketches
+    kept: list[int], ids: list[str], keys: list[str], hashes: list[str], sk: Sketches
 ) -> dict[str, pl.DataFrame]:
-    """Index rows for the batch's kept paragraphs: what later runs match against."""
-    kept = [i for i in range(len(keys)) if nodes[i].status == "unique"]
-    pkeys = pl.DataFrame(
-        {"row": kept, "pkey": [pkey(nodes[i].paragraph_id) for i in kept]},
-        schema={"row": pl.Int64, "pkey": pl.Int64},
-    )
-    keys_frame = pl.DataFrame(
+    """dedup_keys / dedup_bands / dedup_anchors rows of the rows `kept`: what later runs match."""
+    frame = pl.DataFrame(
         {
             "row": kept,
-            "paragraph_id": [nodes[i].paragraph_id for i in kept],
+            "pkey": [pkey(ids[i]) for i in kept],
+            "paragraph_id": [ids[i] for i in kept],
             "norm_version": [NORM_VERSION] * len(kept),
             "norm_hash": [hashes[i] for i in kept],
             "norm_key": [keys[i] for i in kept],
         },
         schema={
             "row": pl.Int64,
+            "pkey": pl.Int64,
             "paragraph_id": pl.String,
             "norm_version": pl.Int32,
             "norm_hash": pl.String,
             "norm_key": pl.String,
         },
     )
+    pkeys = frame.select("row", "pkey")
     dedup_keys = (
-        keys_frame.join(pkeys, on="row")
-        .join(sk.n_anchors, on="row", how="left")
+        frame.join(sk.n_anchors, on="row", how="left")
         .with_columns(pl.col("n_anchors").fill_null(0))
         .select("pkey", "paragraph_id", "norm_version", "norm_hash", "norm_key", "n_anchors")
     )
@@ -438,6 +447,14 @@ def index_rows(
         "dedup_bands": sk.buckets.join(pkeys, on="row").select("band", "bucket", "pkey"),
         "dedup_anchors": sk.anchors.join(pkeys, on="row").select("anchor", "pkey"),
     }
+
+
+def index_all(paragraph_ids: list[str], texts: pl.Series) -> dict[str, pl.DataFrame]:
+    """Index rows for paragraphs all known to be kept (rebuilding the index for a new key version)."""
+    keys = norm_keys(texts).to_list()
+    rows = [i for i, k in enumerate(keys) if len(k) >= MIN_SKETCH_CHARS]
+    sk = sketch([keys[i] for i in rows], np.array(rows, dtype=np.int64))
+    return index_rows(list(range(len(keys))), paragraph_ids, keys, [norm_hash(k) for k in keys], sk)
 
 
 def _history_updates(nodes: list[_Node], demoted: list[int]) -> pl.DataFrame:

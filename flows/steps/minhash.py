@@ -90,7 +90,7 @@ def lsh_buckets(shingles: Shingles, bands: int, rows: int, seed: int) -> np.ndar
 
 
 def winnow(shingles: Shingles, window: int) -> tuple[np.ndarray, np.ndarray]:
-    """Winnowing fingerprints (Schleimer et al. 2003): (key index, anchor hash), deduplicated.
+    """Winnowing fingerprints (Schleimer et al. 2003): (key index, anchor hash) pairs.
 
     The minimum hash of every `window` consecutive shingles is an anchor. Anchors depend
     only on local content, so any shared substring of at least window + k - 1 characters
@@ -124,10 +124,11 @@ def winnow(shingles: Shingles, window: int) -> tuple[np.ndarray, np.ndarray]:
         hashes_out.append(mins[pick])
     if not rows_out:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    pairs = np.unique(
-        np.stack([np.concatenate(rows_out), np.concatenate(hashes_out).view(np.int64)], axis=1), axis=0
-    )
-    return pairs[:, 0], pairs[:, 1]
+    # Consecutive windows mostly pick the same position; callers drop remaining repeats.
+    rows, hashes = np.concatenate(rows_out), np.concatenate(hashes_out).view(np.int64)
+    fresh = np.ones(len(rows), dtype=bool)
+    fresh[1:] = (rows[1:] != rows[:-1]) | (hashes[1:] != hashes[:-1])
+    return rows[fresh], hashes[fresh]
 
 
 def shingle_set(key: str, k: int) -> frozenset[str]:
