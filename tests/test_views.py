@@ -149,3 +149,12 @@ def test_lexicon_is_replaced_not_appended_by_each_run(inbox, db_path, run_flow, 
     run_flow(inbox, db_path)  # nothing new to load: the dictionary is written again
     entries = lexicon_frame()
     assert sql("SELECT count(*), count(DISTINCT word) FROM lexicon")[0] == (entries.height, entries.height)
+
+
+def test_quality_issues_name_a_rejected_page_and_its_reason(inbox, db_path, run_flow, sql):
+    (inbox / "010_blank.txt").write_text("\n   \n\n", encoding="utf-8")
+    run_flow(inbox, db_path)
+    rejected = sql("SELECT path, count, example FROM quality_issues WHERE issue = 'rejected'")
+    assert rejected == [
+        ("010_blank.txt", 1, "no text: the page holds only whitespace, navigation or boilerplate")
+    ]
