@@ -30,7 +30,9 @@ name -> reporters) switch the list the following names go to. Two single charact
 row are one name typeset with a space (`彭 辉`). A 4-character run with no space is split
 into two 2-character names (`蒋硕宋杰` -> 蒋硕, 宋杰): Han names are mostly 2-3 characters,
 and a 4-character name needs a compound surname, so the run is kept whole when it starts
-with one (`欧阳…`). A byline the page cut short keeps the names it has (page 001:
+with one (`欧阳…`); a 6-character run is two 3-character names. Other runs (5, 7+
+characters) cannot be split with any confidence: they stay in the byline text and are not
+listed as people. A byline the page cut short keeps the names it has (page 001:
 `通讯员 郭玉华 高志房 吴张丽 牡丹晚报全媒`, the reporter's name lost).
 
 Dates: the first `M月D日` of an article's text; the year is the one written with it
@@ -107,9 +109,12 @@ class Credit:
 
 
 def _names(token: str) -> list[str]:
+    """Names in a run of Han characters with no space (see the module docstring)."""
     if len(token) == 4 and token[:2] not in COMPOUND_SURNAMES:
         return [token[:2], token[2:]]
-    return [token]
+    if len(token) == 6:  # two names of three, the commonest length
+        return [token[:3], token[3:]]
+    return [token] if 2 <= len(token) <= 4 else []
 
 
 def parse_credit(credit: str) -> Credit:
@@ -125,7 +130,7 @@ def parse_credit(credit: str) -> Credit:
         if token.endswith("通讯员"):
             role, single = result.correspondents, None
             words.append(token)
-        elif ROLE_WORD.search(token) or len(token) > 4:
+        elif ROLE_WORD.search(token):
             role, single = result.reporters, None
             words.append(token)
         elif len(token) == 1:
@@ -138,7 +143,9 @@ def parse_credit(credit: str) -> Credit:
         else:
             names = _names(token)
             role.extend(names)
-            words.extend(names)
+            words.extend(names or [token])  # a run we cannot split stays in the byline text
+    if single is not None:
+        words.append(single)
     result.text = " ".join(words)
     return result
 

@@ -32,6 +32,8 @@ def paras(*lines: str, heading: tuple[int, ...] = ()) -> list[Paragraph]:
         ("通讯员 欧阳明月 司马光", [], ["欧阳明月", "司马光"], None),  # compound surname kept whole
         ("记者付凤臣", ["付凤臣"], [], "记者 付凤臣"),
         ("通讯员 郭玉华 高志房 吴张丽 牡丹晚报全媒", [], ["郭玉华", "高志房", "吴张丽"], None),
+        ("通讯员 王合营时苏建", [], ["王合营", "时苏建"], "通讯员 王合营 时苏建"),
+        ("通讯员 王合营时苏 记者 张三", ["张三"], [], None),  # 5 characters: not split, not listed
     ],
 )
 def test_people_of_a_credit(
