@@ -74,7 +74,8 @@ def test_truncated_multibyte_character_is_a_clear_reason(data: bytes, label: str
         ("2月7日新闻\n".encode("utf-16-le"), "UTF-16 without a byte-order mark"),
         (bytes([1, 2, 3, 4, 5, 6]) * 20 + "新闻".encode(), "control bytes"),
         ("café résumé naïve".encode("latin-1"), "not text in a supported encoding"),
-        (bytes(range(0x80, 0x100)) * 8, "not"),
+        (bytes(range(0x80, 0x100)) * 8, "not valid GB18030 or Big5 either"),
+        (bytes(range(0x81, 0xFF)) * 3, "not readable text: best guess gb18030 reads as 44% plausible"),
         (b"\xef\xbb\xbf" + "新闻".encode("gbk"), "UTF-8 byte-order mark but invalid"),
     ],
 )
