@@ -101,11 +101,12 @@ class RunReport:
         s, db = self.summary, Path(self.db).name
         if not self.new_paths:
             return f"no new files in {Path(s.inbox).name or s.inbox} -> {db}"
-        what = self.new_paths[0] + (f" +{len(self.new_paths) - 1} files" if len(self.new_paths) > 1 else "")
+        more = len(self.new_paths) - 1
+        what = self.new_paths[0] + (f" +{_count(more, 'file')}" if more else "")
         if s.status == "failed":
             return f"failed validation: {what} -> {db}"
         rejected = f", {s.files_rejected} rejected" if s.files_rejected else ""
-        return f"loaded {what} ({s.articles} articles{rejected}) -> {db}"
+        return f"loaded {what} ({_count(s.articles, 'article')}{rejected}) -> {db}"
 
     def markdown(self) -> str:
         s = self.summary
@@ -144,7 +145,6 @@ class RunReport:
         lines += [f"| {k} | {v} |" for k, v in self.quality().items() if k not in ("run_id", "status")]
         lines += ["", "## Time per stage", "", "| stage | seconds |", "| --- | ---: |"]
         lines += [f"| {stage} | {sec:.3f} |" for stage, sec in s.stage_seconds.items()]
-        lines.append(f"| total (wall clock) | {s.seconds:.3f} |")
         return "\n".join(lines) + "\n"
 
     def rejects(self, limit: int = MAX_REJECT_ROWS) -> list[dict[str, str]]:
@@ -161,6 +161,10 @@ class RunReport:
             ):
                 rows.append({"kind": "row", "table": table, "key": key, "check": check, "reason": reason})
         return rows
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def rejected_files(documents: pl.DataFrame) -> pl.DataFrame:

@@ -99,7 +99,8 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prefect
         "PREFECT_LOGGING_LEVEL": "INFO",
     }
     log = home / "server.log"
-    server_env = {k: v for k, v in env.items() if k != "PREFECT_API_URL"}
+    # The UI's scripts call the API at this address (by default the standard port 4200).
+    server_env = {k: v for k, v in env.items() if k != "PREFECT_API_URL"} | {"PREFECT_UI_API_URL": api_url}
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],

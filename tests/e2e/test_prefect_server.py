@@ -32,7 +32,7 @@ def test_served_run_loads_the_dropped_file_and_publishes_its_report(
     # Scheduled runs never overlap: one slot, and a run due while another is going is cancelled.
     assert deployment.global_concurrency_limit.limit == 1
     assert deployment.concurrency_options.collision_strategy == ConcurrencyLimitStrategy.CANCEL_NEW
-    assert flow_run.name.startswith(f"loaded {DROPPED} +1 files (")
+    assert flow_run.name.startswith(f"loaded {DROPPED} +1 file (1 article, ")
     assert flow_run.name.endswith("1 rejected) -> news.duckdb")
 
     by_key = {a.key: a for a in artifacts}

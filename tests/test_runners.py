@@ -1,0 +1,79 @@
+"""Task runners: the Dask (cluster) and process paths load the seeds exactly as threads do."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from flows import runners
+
+# Columns that name the run or the moment of loading, not the data.
+RUN_COLUMNS = {"run_id", "ingested_at", "quarantined_at"}
+
+
+def data_checksums(db: Path) -> dict[str, tuple[int, int]]:
+    """Row count and an order-independent checksum of every data table, run columns left out."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        tables = [
+            t
+            for (t,) in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE'"
+                " AND table_name <> 'runs' ORDER BY table_name"
+            ).fetchall()
+        ]
+        out = {}
+        for table in tables:
+            columns = [c for (c,) in con.execute(f"SELECT name FROM pragma_table_info('{table}')").fetchall()]
+            kept = ", ".join(f'"{c}"' for c in columns if c not in RUN_COLUMNS)
+            out[table] = con.execute(
+                f"SELECT count(*), coalesce(bit_xor(hash(row({kept}))), 0) FROM {table}"
+            ).fetchone()
+        return out
+    finally:
+        con.close()
+
+
+def run_with(choice: runners.RunnerChoice, inbox: Path, db: Path):
+    from flows.ingest import ingest_news
+
+    return ingest_news.with_options(task_runner=runners.build(choice))(inbox=str(inbox), db=str(db))
+
+
+def test_auto_picks_threads_for_small_inboxes_and_processes_for_large(inbox, monkeypatch):
+    monkeypatch.delenv("NEWSETL_PROCESS_MIN_MB", raising=False)
+    assert runners.choose("auto", inbox=inbox).kind == "thread"  # the seeds: ~50 KB
+    monkeypatch.setenv("NEWSETL_PROCESS_MIN_MB", "0.01")
+    assert runners.choose("auto", workers=2, inbox=inbox).kind == "process"
+    assert runners.choose("auto", workers=1, inbox=inbox).kind == "thread"  # one worker: no pool
+    assert runners.choose("thread", inbox=inbox).kind == "thread"
+    assert runners.choose(dask_address="tcp://127.0.0.1:8786").kind == "dask"
+    with pytest.raises(ValueError, match="needs --runner dask"):
+        runners.choose("process", dask_address="tcp://127.0.0.1:8786")
+
+
+def test_dask_cluster_gives_the_same_tables_as_threads(prefect_backend, inbox, tmp_path, run_flow, db_path):
+    from distributed import LocalCluster
+
+    threads = run_flow(inbox, db_path)
+    # Two single-thread workers in this process: the `--dask-address` path, without
+    # paying for worker processes that each import Prefect.
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        choice = runners.choose("dask", dask_address=cluster.scheduler_address)
+        dask = run_with(choice, inbox, tmp_path / "dask.duckdb")
+
+    assert (dask.files_new, dask.articles, dask.paragraphs) == (5, threads.articles, threads.paragraphs)
+    expected = data_checksums(db_path)
+    assert expected["paragraphs"][0] == threads.paragraphs
+    assert data_checksums(tmp_path / "dask.duckdb") == expected
+
+
+@pytest.mark.slow
+def test_process_pool_gives_the_same_tables_as_threads(prefect_backend, inbox, tmp_path, run_flow, db_path):
+    run_flow(inbox, db_path)
+    processes = run_with(runners.choose("process", workers=2), inbox, tmp_path / "processes.duckdb")
+
+    assert processes.files_new == 5
+    assert data_checksums(tmp_path / "processes.duckdb") == data_checksums(db_path)
