@@ -43,6 +43,7 @@ none (NULL): a year is never guessed.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -267,8 +268,9 @@ def _split_for_late_headline(previous: Article, late: Article) -> None:
     gain = [match(p, late_grams) - match(p, prev_grams) for p in body]
     # Split point k (previous keeps body[:k], at least its first paragraph) maximising how
     # much better the moved paragraphs match the late headline than the earlier one.
-    best = max(range(1, len(body)), key=lambda k: (sum(gain[k:]), -k))
-    if sum(gain[best:]) <= 0:
+    moved = list(itertools.accumulate(reversed(gain)))[::-1]  # moved[k] = sum(gain[k:])
+    best = max(range(1, len(body)), key=lambda k: (moved[k], -k))
+    if moved[best] <= 0:
         return
     late.paragraphs = body[best:]
     previous.paragraphs = body[:best]
