@@ -93,6 +93,7 @@ COMPOUND_SURNAMES = frozenset(
     ]
 )
 KICKER_LABEL_CHARS = 4
+_HAN_RUN = re.compile(f"[{_CJK}]+")
 
 
 # --- people -------------------------------------------------------------------------------
@@ -111,6 +112,8 @@ class Credit:
 
 def _names(token: str) -> list[str]:
     """Names in a run of Han characters with no space (see the module docstring)."""
+    if not _HAN_RUN.fullmatch(token):
+        return []
     if len(token) == 4 and token[:2] not in COMPOUND_SURNAMES:
         return [token[:2], token[2:]]
     if len(token) == 6:  # two names of three, the commonest length
@@ -134,7 +137,7 @@ def parse_credit(credit: str) -> Credit:
         elif ROLE_WORD.search(token):
             role, single = result.reporters, None
             words.append(token)
-        elif len(token) == 1:
+        elif len(token) == 1 and _HAN_RUN.fullmatch(token):
             if single is None:
                 single = token
                 continue

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flows.steps.model import PageMeta, Paragraph
 from flows.steps.segment import event_date, parse_credit, segment_page
@@ -170,3 +173,53 @@ def test_agency_photo_inside_an_article_and_the_article_goes_on() -> None:
         ("photo", None, None, None, "新华社发", ["2月7日,工人在生产车间内忙碌。"]),
         ("news", "济南", "四级就业服务机构", "现场“解题”", None, ["2月7日,推进会火热进行。"]),
     ]
+
+
+_TOKENS = st.sampled_from(
+    [
+        "牡丹区",
+        "召开会议",
+        "记者",
+        "通讯员",
+        " 郭卫东",
+        " 张凯",
+        "摄",
+        "本报讯(",
+        ")",
+        "(",
+        "本报记者 ",
+        "□",
+        "——",
+        "## ",
+        ":",
+        ",",
+        "。",
+        "“",
+        "”",
+        "\n",
+        "\n\n",
+        "7月28日",
+        "?(bào)",
+        "報(bào)",
+        "\ue78d",
+        "  ",
+        "新华社发 ",
+        "编辑:李太斗",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(pieces=st.lists(_TOKENS, max_size=60), published=st.booleans())
+def test_any_page_segments_without_error_into_loadable_rows(pieces: list[str], published: bool) -> None:
+    from flows.steps.clean import clean_page
+    from flows.steps.repair import repair_blocks
+
+    page = clean_page("".join(pieces))
+    articles = segment_page(repair_blocks(page.blocks), PUBLISHED if published else NO_DATE)
+    assert [a.seq for a in articles] == list(range(len(articles)))
+    for article in articles:
+        assert article.kind in ("news", "photo", "section")
+        assert all(p.text for p in article.paragraphs)
+        people = article.reporters + article.correspondents + article.photographers
+        assert all(re.fullmatch(r"[\u4e00-\u9fff]{2,4}", name) for name in people)
