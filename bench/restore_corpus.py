@@ -314,7 +314,7 @@ def generate(pages: int, seed: int = 3) -> list[Page]:
         w = _Writer(rng, traditional=rng.random() < TRADITIONAL_SHARE)
         w.blank(rng.choice((0, 2)))
         if web:
-            w.boilerplate(*rng.sample(NAV, rng.randint(3, len(NAV))))
+            w.boilerplate(*rng.sample(NAV, rng.randint(4, len(NAV))))
             w.blank(1)
             w.boilerplate("您的位置:首页>要闻 > 山东 >")
             w.blank(1)

@@ -234,9 +234,11 @@ _FOOTER = re.compile(
     r"|举报电话|举报邮箱|违法和不良信息|^关于我们"
 )
 _SENTENCE_LIKE = re.compile(r"[。!?…]$|[。!?…][”’」』)]+$")
-# A navigation menu: three or more consecutive short lines with no punctuation.
+# A navigation menu: four or more consecutive short lines with no punctuation, above the
+# first sentence of the page or below the last (a headline stack typed without blank lines
+# is at most three lines, and sits between sentences or right above the first one).
 _NAV_ITEM = re.compile(r"^[\w·]{1,8}$")
-NAV_MIN_LINES = 3
+NAV_MIN_LINES = 4
 
 
 def is_boilerplate(line: str) -> bool:
@@ -275,13 +277,15 @@ def _read_meta(line: str, meta: PageMeta) -> bool:
 
 def _nav_lines(lines: list[str]) -> set[int]:
     """Indexes of lines forming navigation menus (runs of short lines with no blank between)."""
+    sentences = [i for i, line in enumerate(lines) if _SENTENCE_LIKE.search(line)]
+    first, last = (sentences[0], sentences[-1]) if sentences else (len(lines), -1)
     nav: set[int] = set()
     run: list[int] = []
     for i, line in enumerate([*lines, ""]):
         if line and _NAV_ITEM.match(line):
             run.append(i)
             continue
-        if len(run) >= NAV_MIN_LINES:
+        if len(run) >= NAV_MIN_LINES and (run[-1] < first or run[0] > last):
             nav.update(run)
         run = []
     return nav
@@ -294,6 +298,8 @@ def clean_page(text: str) -> CleanPage:
     """Clean a decoded page into one block per kept line."""
     stats = CleanStats()
     raw_lines = text.splitlines()
+    if not raw_lines:  # "" (a file holding only a byte-order mark): "".split("\n") would give one line
+        return CleanPage(blocks=[], meta=PageMeta(), script="simplified", stats=stats)
     normal = normalise_text("\n".join(raw_lines))
     readings = page_readings(normal)
     lines: list[str] = []

@@ -70,8 +70,15 @@ def test_news_sentences_that_mention_boilerplate_words_are_kept(line: str) -> No
     assert texts(f"标题\n\n{line}\n") == ["标题", line]
 
 
-def test_a_short_title_at_the_top_of_a_page_is_not_a_menu() -> None:
+def test_short_headline_lines_are_not_a_menu() -> None:
     assert texts("春节快乐\n\n本报讯 全市各地喜迎新春。\n") == ["春节快乐", "本报讯 全市各地喜迎新春。"]
+    # a headline stack typed without blank lines, at the top and between articles
+    stack = ["垦利", "打消年气", "投身生产建设一线"]
+    body = "节后第一天,垦利区迅速打消年气。"
+    assert texts("\n".join([*stack, body, *stack, body])) == [*stack, body, *stack, body]
+    # four menu items in the middle of the text are text too
+    middle = ["一等奖", "二等奖", "三等奖", "优秀奖"]
+    assert texts("\n".join([body, *middle, body])) == [body, *middle, body]
 
 
 @pytest.mark.parametrize(
