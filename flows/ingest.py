@@ -24,9 +24,11 @@ from flows.tasks import (
     clean,
     decode,
     dedup,
+    join_tokens,
     load,
     repair,
     segment,
+    split_by_article,
     texts_to_tokenize,
     to_batch,
     tokenize,
@@ -72,7 +74,8 @@ def ingest_news(inbox: str = "seeds", db: str = "warehouse/news.duckdb") -> RunS
         segmented = progress.follow(segment.map(repaired, labels))
 
         batch = dedup(to_batch(segmented), db)
-        batch.tokens, batch.article_keywords = tokenize(texts_to_tokenize(batch))
+        texts = split_by_article(texts_to_tokenize(batch), settings.chunk_bytes)
+        batch.tokens, batch.article_keywords = join_tokens(tokenize.map(texts).result())
         batch = validate(batch, db)
 
         _count(run, segmented, batch)

@@ -163,6 +163,25 @@ def texts_to_tokenize(batch: Batch) -> pl.DataFrame:
     return pl.concat([titles, paragraphs])
 
 
+def split_by_article(rows: pl.DataFrame, max_bytes: int) -> list[pl.DataFrame]:
+    """Texts in parts of about `max_bytes` for the task runner to spread over its workers.
+
+    An article's texts stay in one part: its keywords are weighed over all its words.
+    """
+    if rows.height == 0:
+        return [rows]
+    sizes = rows.group_by("article_id", maintain_order=True).agg(pl.col("text").str.len_bytes().sum())
+    parts = sizes.select("article_id", ((pl.col("text").cum_sum() - 1) // max(max_bytes, 1)).alias("part"))
+    return rows.join(parts, on="article_id", maintain_order="left").partition_by(
+        "part", maintain_order=True, include_key=False
+    )
+
+
+def join_tokens(parts: list[tuple[pl.DataFrame, pl.DataFrame]]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The tokens and keywords of all parts (each article's came from one part)."""
+    return pl.concat([tokens for tokens, _ in parts]), pl.concat([keywords for _, keywords in parts])
+
+
 @task(task_run_name="tokenize {rows.height} texts", on_completion=[record_stage_seconds])
 def tokenize(rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Words of each text, cut once, and the articles' keywords computed from those words."""

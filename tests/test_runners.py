@@ -54,10 +54,15 @@ def test_auto_picks_threads_for_small_inboxes_and_processes_for_large(inbox, mon
         runners.choose("process", dask_address="tcp://127.0.0.1:8786")
 
 
-def test_dask_cluster_gives_the_same_tables_as_threads(prefect_backend, inbox, tmp_path, run_flow, db_path):
+def test_dask_cluster_gives_the_same_tables_as_threads(
+    prefect_backend, inbox, tmp_path, run_flow, db_path, monkeypatch
+):
     from distributed import LocalCluster
 
     threads = run_flow(inbox, db_path)
+    # Tiny chunks: every page its own task, the texts to tokenize in several parts,
+    # so the cluster really spreads the work (the threads run had one chunk, one part).
+    monkeypatch.setenv("NEWSETL_CHUNK_MB", "0.005")
     # Two single-thread workers in this process: the `--dask-address` path, without
     # paying for worker processes that each import Prefect.
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
