@@ -12,9 +12,11 @@ records on every line what it is:
   (seed 000, line 29);
 - bylines split over three lines as on page 001 (`本报讯(通讯员 A)` / `B C 牡丹晚报全媒` /
   `媒体记者 D)first words…`);
-- web boilerplate (40 % of pages): a navigation menu, breadcrumb, source and time line,
-  `A+A-`, `分享` at the top; editor line, `相关推荐`, `网友评论`, a `关于我们 | …` bar and
-  copyright / ICP / licence / report-hotline footers at the bottom;
+- web boilerplate (40 % of pages), in the forms page 002 has and common variants: a
+  navigation menu (4-10 items), a breadcrumb, a source or publish-time line, font-size and
+  share/print buttons at the top; an editor line, related links (`相关推荐`, `上一篇:…`),
+  comment prompts, a menu bar (`关于我们 | …`) and copyright / ICP / licence /
+  report-hotline footers at the bottom;
 - Traditional script (25 % of pages) through OpenCC s2t, with pinyin glued after the
   characters page 002 annotates, and now and then a lost character (`?` + reading + `)`).
 
@@ -212,8 +214,9 @@ class _Writer:
         for _ in range(n if n is not None else self.rng.choice((1, 1, 1, 2, 3))):
             self.page.lines.append(Line("", "blank"))
 
-    def boilerplate(self, *lines: str) -> None:
-        self.page.lines.extend(Line(text, "boilerplate") for text in lines)
+    def furniture(self, lines: list[str]) -> None:
+        """Boilerplate lines ("" is a blank line between them)."""
+        self.page.lines.extend(Line(text, "boilerplate" if text else "blank") for text in lines)
 
     def paragraph(self, text: str, role: str) -> int:
         self.page.paragraphs.append(TrueParagraph(text, role))
@@ -306,6 +309,47 @@ def _photo(w: _Writer, rng: random.Random) -> None:
         w.write(credit, "credit", breakable=False)
 
 
+def _top_furniture(rng: random.Random) -> tuple[list[str], list[str]]:
+    """Menu and breadcrumb above the first article; source/time and buttons below its headline."""
+    menu = [
+        *rng.sample(NAV, rng.randint(4, len(NAV))),
+        "",
+        rng.choice(("您的位置:首页>要闻 > 山东 >", "当前位置:首页 > 新闻 > 本地", "首页 > 要闻")),
+    ]
+    date = f"2022-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}"
+    meta = [
+        rng.choice((f"来源:大众日报 {date} 19:41:46", f"发布时间:{date} 08:30", "来源:新华社")),
+        rng.choice(("A+A-", "字号:大 中 小")),
+        rng.choice(("分享", "分享到:", "【打印】【关闭】", "扫一扫")),
+    ]
+    return menu, meta
+
+
+def _bottom_furniture(rng: random.Random) -> list[str]:
+    return [
+        rng.choice((f"编辑:{rng.choice(NAMES)}", f"(责任编辑:{rng.choice(NAMES)})")),
+        rng.choice(("相关推荐", "相关新闻", "【相关阅读】", f"上一篇:{rng.choice(TITLES)}")),
+        "",
+        "",
+        rng.choice(("网友评论", "我要评论", f"共{rng.randint(0, 99)}条评论", "请文明上网,理性发言")),
+        rng.choice(
+            (
+                "关于我们 | 广告服务 | 版权声明 | 联系我们 | 跟帖评论自律管理承诺书",
+                "首页 | 新闻 | 视频 | 图片 | 专题",
+            )
+        ),
+        "",
+        rng.choice(
+            (
+                "聊城新闻网 2006-2023 版权所有 聊城市新闻传媒中心 联合主办",
+                "Copyright © 2006-2023 lcxw.cn All Rights Reserved",
+            )
+        ),
+        f"互联网新闻信息服务许可证编号:3712018{rng.randint(1000, 9999)} 鲁ICP备0908{rng.randint(1000, 9999)}号",
+        f"本网违法和不良信息举报电话:1866350{rng.randint(1000, 9999)} 举报邮箱:lcxw@lcxw.cn",
+    ]
+
+
 def generate(pages: int, seed: int = 3) -> list[Page]:
     rng = random.Random(seed)
     out = []
@@ -313,35 +357,17 @@ def generate(pages: int, seed: int = 3) -> list[Page]:
         web = rng.random() < WEB_SHARE
         w = _Writer(rng, traditional=rng.random() < TRADITIONAL_SHARE)
         w.blank(rng.choice((0, 2)))
+        menu, meta = _top_furniture(rng)
         if web:
-            w.boilerplate(*rng.sample(NAV, rng.randint(4, len(NAV))))
+            w.furniture(menu)
             w.blank(1)
-            w.boilerplate("您的位置:首页>要闻 > 山东 >")
-            w.blank(1)
-        articles = rng.randint(2, 7)
-        for i in range(articles):
+        for i in range(rng.randint(2, 7)):
             (_photo if rng.random() < 0.25 else _news)(w, rng)
             if web and i == 0:
-                w.boilerplate(
-                    f"来源:大众日报 2022-0{rng.randint(1, 9)}-1{rng.randint(0, 9)} 19:41:46", "A+A-", "分享"
-                )
+                w.furniture(meta)
                 w.blank()
         if web:
-            w.boilerplate(
-                f"编辑:{rng.choice(NAMES)}",
-                "相关推荐",
-            )
-            w.blank(2)
-            w.boilerplate(
-                "网友评论",
-                "关于我们 | 广告服务 | 版权声明 | 联系我们 | 跟帖评论自律管理承诺书",
-            )
-            w.blank(1)
-            w.boilerplate(
-                "聊城新闻网 2006-2023 版权所有 聊城市新闻传媒中心 联合主办",
-                f"互联网新闻信息服务许可证编号:3712018{rng.randint(1000, 9999)} 鲁ICP备0908{rng.randint(1000, 9999)}号",
-                f"本网违法和不良信息举报电话:1866350{rng.randint(1000, 9999)} 举报邮箱:lcxw@lcxw.cn",
-            )
+            w.furniture(_bottom_furniture(rng))
         if w.page.traditional:
             for line in w.page.lines:
                 if line.kind == "boilerplate":
