@@ -182,3 +182,30 @@ def test_cleaning_keeps_every_han_character_that_is_not_pinyin_or_boilerplate(
     assert _han_re.findall(kept) == _han_re.findall("".join(lines))
     assert not re.search(r"\([a-zü\u00e0-\u01dc]+\)", kept)
     assert [b.raw for b in page.blocks] == [indent + line for line in lines]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "当前位置:首页 > 新闻 > 本地",
+        "首页 > 要闻",
+        "字号:大 中 小",
+        "分享到:",
+        "【打印】【关闭】",
+        "【相关阅读】",
+        "上一篇:牡丹区凝聚高质量发展强大合力",
+        "共12条评论",
+        "请文明上网,理性发言",
+        "首页 | 新闻 | 视频 | 图片",
+        "Copyright © 2006-2023 lcxw.cn All Rights Reserved",
+        "广播电视节目制作经营许可证(鲁)字第720号",
+    ],
+)
+def test_common_web_furniture_variants_are_dropped(line: str) -> None:
+    page = clean_page(f"标题\n\n{line}\n\n正文第一段。\n")
+    assert ([b.text for b in page.blocks], page.stats.boilerplate_lines) == (["标题", "正文第一段。"], 1)
+
+
+def test_publish_time_line_and_bracketed_editor_become_metadata() -> None:
+    page = clean_page("标题\n\n发布时间:2022-02-08 08:30\n\n正文。\n\n(责任编辑:李太斗)\n")
+    assert (page.meta.published_at, page.meta.editor) == (dt.datetime(2022, 2, 8, 8, 30), "李太斗")
