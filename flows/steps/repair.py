@@ -40,32 +40,33 @@ from flows.steps.model import Block, Paragraph
 
 MAX_TITLE_CHARS = 40
 
-_CJK = "\u4e00-\u9fff"
-_NAMES = rf"[{_CJK}]{{2,4}}(?:\s+[{_CJK}]{{1,4}})*"
+CJK = "\u4e00-\u9fff"
+# Names in a credit: "郭玉华", "鄢玉华 顾文雅", "贺莹莹 彭 辉".
+NAMES = rf"[{CJK}]{{2,4}}(?:\s+[{CJK}]{{1,4}})*"
 # Where a paragraph may end: a sentence end, possibly inside closing quotes/brackets.
 SENTENCE_END = re.compile(r"[。!?…][”’」』)\]]*$")
 # Credits end an article or a caption: "通讯员 鄢玉华 杨云 摄", "记者 付凤臣摄", "…。 记者 张品".
-PHOTO_CREDIT_END = re.compile(rf"(?:通讯员|本报记者|记者|摄影)\s*(?P<names>{_NAMES})\s*摄$")
-WRITER_CREDIT_END = re.compile(rf"(?<=[。!?…”])\s*(?P<credit>(?:本报)?记者\s*{_NAMES})$")
-STANDALONE_PHOTO_CREDIT = re.compile(rf"^(?:通讯员|本报记者|记者|摄影)\s*{_NAMES}\s*摄$")
+PHOTO_CREDIT_END = re.compile(rf"(?:通讯员|本报记者|记者|摄影)\s*(?P<names>{NAMES})\s*摄$")
+WRITER_CREDIT_END = re.compile(rf"(?<=[。!?…”])\s*(?P<credit>(?:本报)?记者\s*{NAMES})$")
+STANDALONE_PHOTO_CREDIT = re.compile(rf"^(?:通讯员|本报记者|记者|摄影)\s*{NAMES}\s*摄$")
 # Lines that open an article, a byline or a note.
 STARTS_ARTICLE = re.compile(r"^(?:本报讯|本报记者|[□■]|——|编者按|\((?:本报)?记者|\(通讯员|新华社)")
 # A byline on a line of its own: "本报讯(通讯员 郭玉华)" (the bracket may be unclosed),
 # or "□ 本报记者 贺莹莹 李广寅".
 BYLINE_ONLY = re.compile(
-    rf"^(?:本报讯\s*\([^()]*\)?|\((?:本报)?(?:记者|通讯员)[^()]*\)?|[□■]?\s*本报记者\s+{_NAMES})$"
+    rf"^(?:本报讯\s*\([^()]*\)?|\((?:本报)?(?:记者|通讯员)[^()]*\)?|[□■]?\s*本报记者\s+{NAMES})$"
 )
 _BYLINE_THEN_TEXT = re.compile(r"^(?:本报讯\s*)?\((?:本报)?(?:记者|通讯员)?[^()]*\)\s*\S")
 _OPEN_BYLINE = re.compile(r"^(?:本报讯\s*)?\([^()]*\)?$")
 # A byline continuation: names and role words ("蒋硕宋杰 牡丹晚报全媒") ...
-_NAMES_LINE = re.compile(rf"^[{_CJK}]{{1,12}}(?:\s+[{_CJK}]{{1,12}}){{0,7}}$")
+_NAMES_LINE = re.compile(rf"^[{CJK}]{{1,12}}(?:\s+[{CJK}]{{1,12}}){{0,7}}$")
 ROLE_WORD = re.compile(r"记者|通讯员|摄影|实习生|报|全媒|媒体|电视台|新闻网|融媒")
 # ... or its closing line: "媒体记者 郭卫东)“大娘您好…".
-_CLOSING_LINE = re.compile(rf"^(?P<credit>[{_CJK}][{_CJK}\s]{{0,40}}?)\)(?P<rest>.*)$")
+_CLOSING_LINE = re.compile(rf"^(?P<credit>[{CJK}][{CJK}\s]{{0,40}}?)\)(?P<rest>.*)$")
 
-_NON_INITIAL = re.compile(rf"^(?:[,、。;:!?)\]」』”’》…%]|的(?!确)|们|[{_CJK}][,、;:])")
+_NON_INITIAL = re.compile(rf"^(?:[,、。;:!?)\]」』”’》…%]|的(?!确)|们|[{CJK}][,、;:])")
 _FUNCTION_END = re.compile(
-    r"[的地得了着和与及或而并把被将对从在向于以之等其该这那个也都就还又再很更最已所让使及]$"
+    r"[的地得了着和与及或而并把被将对从在向于以之等其该这那个也都就还又再很更最已所让使]$"
 )
 _CLAUSE_MARK = re.compile(r"[,;、]")
 _INNER_STOP = re.compile(r"[。!?]")

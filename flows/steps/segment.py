@@ -49,6 +49,8 @@ from dataclasses import dataclass, field
 
 from flows.steps.model import Article, PageMeta, Paragraph
 from flows.steps.repair import (
+    CJK,
+    NAMES,
     PHOTO_CREDIT_END,
     ROLE_WORD,
     STANDALONE_PHOTO_CREDIT,
@@ -56,13 +58,11 @@ from flows.steps.repair import (
     title_like,
 )
 
-_CJK = "\u4e00-\u9fff"
-_NAMES = rf"[{_CJK}]{{2,4}}(?:\s+[{_CJK}]{{1,4}})*"
 _BYLINE = re.compile(
     r"^(?:本报讯\s*\((?P<a>[^()]{1,100})\)|\((?P<b>(?:本报)?(?:记者|通讯员)[^()]{0,100})\)"
-    rf"|[□■]?\s*(?P<c>本报记者\s+{_NAMES})$)\s*"
+    rf"|[□■]?\s*(?P<c>本报记者\s+{NAMES})$)\s*"
 )
-_AGENCY_CREDIT = re.compile(rf"^[□■]?\s*(?P<credit>新华社(?:记者\s*(?P<names>{_NAMES})\s*)?[发摄])\s*")
+_AGENCY_CREDIT = re.compile(rf"^[□■]?\s*(?P<credit>新华社(?:记者\s*(?P<names>{NAMES})\s*)?[发摄])\s*")
 _BULLET = re.compile(r"^[□■]\s*")
 _SUBTITLE = re.compile(r"^——+")
 _DATE = re.compile(r"(?:(\d{4})年)?(\d{1,2})月(\d{1,2})日")
@@ -93,7 +93,7 @@ COMPOUND_SURNAMES = frozenset(
     ]
 )
 KICKER_LABEL_CHARS = 4
-_HAN_RUN = re.compile(f"[{_CJK}]+")
+_HAN_RUN = re.compile(f"[{CJK}]+")
 
 
 # --- people -------------------------------------------------------------------------------
@@ -125,7 +125,7 @@ def parse_credit(credit: str) -> Credit:
     """'通讯员 郭玉华 蒋硕宋杰 牡丹晚报全媒媒体记者 郭卫东' -> correspondents / reporters."""
     # A role word glued to a name ("记者付凤臣") and a character repeated at a line break
     # inside a role word ("全媒" / "媒体记者") are undone first.
-    credit = re.sub(rf"(通讯员|记者)(?=[{_CJK}])", r"\1 ", re.sub(r"全媒\s*媒?体", "全媒体", credit))
+    credit = re.sub(rf"(通讯员|记者)(?=[{CJK}])", r"\1 ", re.sub(r"全媒\s*媒?体", "全媒体", credit))
     result = Credit(text="")
     words: list[str] = []
     role = result.reporters
