@@ -45,7 +45,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from flows.steps.model import Article, PageMeta, Paragraph
 from flows.steps.repair import (
@@ -197,7 +197,9 @@ class _Item:
 def _classify(paragraphs: list[Paragraph]) -> list[_Item]:
     marked = any(p.heading for p in paragraphs)
     items: list[_Item] = []
-    for i, para in enumerate(paragraphs):
+    for i, given in enumerate(paragraphs):
+        # Bylines and credits are cut out of the text: work on a copy, the input stays as is.
+        para = replace(given, flags=list(given.flags), breaks=list(given.breaks))
         text = para.text
         nxt = paragraphs[i + 1].text if i + 1 < len(paragraphs) else ""
         if STANDALONE_PHOTO_CREDIT.match(text):

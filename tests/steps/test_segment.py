@@ -82,6 +82,16 @@ def test_news_articles_with_bylines_titles_kickers_and_subtitles() -> None:
     assert articles[0].paragraphs[0].text == "4月23日下午,全市一季度工业运行分析会议召开。"
 
 
+def test_segment_leaves_its_input_unchanged() -> None:
+    given = paras("标题", "本报讯(记者 张慧)4月21日,活动启动。", "工人在忙碌。通讯员 郭玉华 摄")
+    segment_page(given, NO_DATE)
+    assert [p.text for p in given] == [
+        "标题",
+        "本报讯(记者 张慧)4月21日,活动启动。",
+        "工人在忙碌。通讯员 郭玉华 摄",
+    ]
+
+
 def test_photo_captions_with_and_without_titles() -> None:
     articles = segment_page(
         paras(
