@@ -99,3 +99,30 @@ def test_stored_paths_are_valid_utf8_even_for_undecodable_names():
     assert (shown, ok) == ("bad_\\xb1\\xa8.txt", False)
     assert shown.encode("utf-8")  # storable
     assert display_path("报纸.txt".encode()) == ("报纸.txt", True)
+
+
+def test_a_run_fails_only_above_the_failed_share_limit_and_then_loads_nothing_but_its_record(
+    inbox, tmp_path, db_path, prefect_backend, sql, monkeypatch
+):
+    from flows.ingest import ingest_news
+
+    write_bad_files(tmp_path / "bad", tmp_path / "outside", 1 << 20)
+    for name in ("bad_rows.txt", "bad_published_in_future.txt"):  # rows the contract refuses
+        (inbox / name).write_bytes((tmp_path / "bad" / name).read_bytes())
+
+    monkeypatch.setenv("NEWSETL_MAX_FAILED_SHARE", "0.01")
+    state = ingest_news(inbox=str(inbox), db=str(db_path), return_state=True)
+    assert state.is_failed()
+    status, share, limit, quarantined, message = sql(
+        "SELECT status, failed_share, failed_share_limit, quarantined, message FROM runs"
+    )[0]
+    assert (status, limit) == ("failed", 0.01)
+    assert share > 0.01 and quarantined == sql("SELECT count(*) FROM quarantine")[0][0] > 0
+    assert "failed validation" in message
+    assert sql("SELECT count(*) FROM documents")[0][0] == 0  # nothing but the run's record
+
+    monkeypatch.setenv("NEWSETL_MAX_FAILED_SHARE", "0.2")
+    state = ingest_news(inbox=str(inbox), db=str(db_path), return_state=True)
+    assert state.is_completed()
+    completed = sql("SELECT status, failed_share, failed_share_limit FROM runs WHERE status = 'completed'")
+    assert completed[0][1] == pytest.approx(share) and completed[0][2] == 0.2
