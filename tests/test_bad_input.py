@@ -5,12 +5,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import pytest
 
-from flows.steps.discover import display_path
-from tests.badfiles import RUN_ACTIONS, InboxWatcher, write_bad_files
+from flows.steps.discover import (
+    KnownFile,
+    display_path,
+    list_inbox,
+    new_file_versions,
+    read_source,
+    synthetic_doc_id,
+)
+from tests.badfiles import GOOD_TEXT, RUN_ACTIONS, InboxWatcher, write_bad_files
 from tests.conftest import SEEDS
 
 MAX_FILE_MB = 0.05  # seeds are at most 22 kB
@@ -126,3 +134,48 @@ def test_a_run_fails_only_above_the_failed_share_limit_and_then_loads_nothing_bu
     assert state.is_completed()
     completed = sql("SELECT status, failed_share, failed_share_limit FROM runs WHERE status = 'completed'")
     assert completed[0][1] == pytest.approx(share) and completed[0][2] == 0.2
+
+
+# --- the per-file functions, one race at a time ----------------------------------------------
+
+
+def discovered(inbox: Path, name: str, data: bytes):
+    (inbox / name).write_bytes(data)
+    (found,) = new_file_versions([f for f in list_inbox(inbox) if f.path == name], {}, set())
+    return found
+
+
+def test_a_file_deleted_after_discovery_is_rejected_as_disappeared(tmp_path):
+    f = discovered(tmp_path, "gone.txt", GOOD_TEXT.encode())
+    (tmp_path / "gone.txt").unlink()
+    assert read_source(f) is None
+    assert (f.reject_reason, f.retryable) == ("the file disappeared between discovery and reading", False)
+    assert f.doc_id == synthetic_doc_id("gone.txt", f.size_bytes, f.mtime_ns)
+
+
+def test_a_file_written_to_after_discovery_is_rejected_as_retryable(tmp_path):
+    f = discovered(tmp_path, "growing.txt", GOOD_TEXT.encode())
+    with (tmp_path / "growing.txt").open("ab") as fh:
+        fh.write("补充的一段文字。".encode())
+    assert read_source(f) is None
+    assert f.retryable and "changed while it was being read" in f.reject_reason
+
+
+def test_a_file_rewritten_with_the_same_size_and_mtime_is_caught_by_its_hash(tmp_path):
+    f = discovered(tmp_path, "same.txt", b"aaaa")
+    st = (tmp_path / "same.txt").stat()
+    (tmp_path / "same.txt").write_bytes(b"bbbb")
+    os.utime(tmp_path / "same.txt", ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert read_source(f) is None and f.retryable
+
+
+def test_an_unchanged_rejected_file_is_not_read_again_but_a_retryable_one_is(tmp_path):
+    big = discovered(tmp_path, "big.txt", b"x" * 100)
+    listed = list_inbox(tmp_path, max_file_bytes=10)
+    known = {
+        f.path: KnownFile(f.path, f.size_bytes, f.mtime_ns, f.doc_id, retryable=f.path == "big.txt")
+        for f in listed
+    }
+    assert [f.path for f in new_file_versions(list_inbox(tmp_path, 10), known, set())] == ["big.txt"]
+    known["big.txt"] = KnownFile("big.txt", big.size_bytes, big.mtime_ns, big.doc_id, retryable=False)
+    assert new_file_versions(list_inbox(tmp_path, 10), known, set()) == []

@@ -181,7 +181,7 @@ def hash_source(f: SourceFile) -> None:
         f.doc_id = sha256_file(f.abs_path)
         unchanged = _stat_key(f.abs_path) == (f.size_bytes, f.mtime_ns)
     except FileNotFoundError:
-        f.reject_reason = "the file disappeared before it could be read"
+        f.reject_reason = "the file disappeared while it was being read"
         f.doc_id = synthetic_doc_id(f.path, f.size_bytes, f.mtime_ns)
         return
     except OSError as exc:
