@@ -11,6 +11,7 @@ import polars as pl
 import pytest
 
 from flows.steps.tables import ARTICLE_SCHEMA, DOCUMENT_SCHEMA
+from flows.steps.tables import PARAGRAPH_SCHEMA as PARAGRAPH_STAGE_SCHEMA
 from flows.steps.tokenize import KEYWORD_SCHEMA, TOKEN_SCHEMA
 from schemas.checks import EARLIEST_NEWS_DATE, today_in_china
 from schemas.contract import validate_batch, validate_table
@@ -23,16 +24,8 @@ PID = f"{AID}-p000"
 FUTURE = today_in_china() + dt.timedelta(days=2)
 TOO_OLD = EARLIEST_NEWS_DATE - dt.timedelta(days=1)
 
-PARAGRAPH_SCHEMA = {
-    "paragraph_id": pl.String,
-    "article_id": pl.String,
-    "doc_id": pl.String,
-    "seq": pl.Int32,
-    "text": pl.String,
-    "text_raw": pl.String,
-    "chars": pl.Int32,
-    "joined_from": pl.Int32,
-    "quality_flags": pl.List(pl.String),
+# The paragraphs frame as dedup leaves it: the stage columns, then the duplicate marking.
+PARAGRAPH_SCHEMA = PARAGRAPH_STAGE_SCHEMA | {
     "norm_version": pl.Int32,
     "norm_hash": pl.String,
     "dup_status": pl.String,
