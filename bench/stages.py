@@ -1,0 +1,82 @@
+"""Where a load spends its time: every stage of the flow, one after the other, without Prefect.
+
+    uv run python -m bench.stages --inbox bench-out/corpus-5mb-seed8            # seconds and MB/s per stage
+    uv run python -m bench.stages --inbox bench-out/corpus-5mb-seed8 --profile clean   # hot functions
+
+Calls the same functions the flow's tasks call (`task.fn`), in one process and one chunk,
+on an empty warehouse, so each stage's own cost shows without orchestration or
+parallelism. `--profile STAGE` prints cProfile's top functions of that stage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import pstats
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from flows import tasks
+from flows.steps import discover
+
+STAGES = ("decode", "clean", "repair", "segment", "to_batch", "dedup", "tokenize", "validate")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--inbox", type=Path, required=True)
+    parser.add_argument("--profile", choices=STAGES, default=None)
+    parser.add_argument("--top", type=int, default=25)
+    args = parser.parse_args(argv)
+
+    files = discover.list_inbox(args.inbox)
+    for f in files:
+        f.doc_id = discover.sha256_file(Path(f.abs_path))
+    mb = sum(f.size_bytes for f in files) / 2**20
+    (chunk,) = tasks.chunk_files(files, 1 << 40)
+    db = str(Path(tempfile.mkdtemp()) / "empty.duckdb")
+    seconds: dict[str, float] = {}
+
+    def stage(name: str, fn: Callable[..., Any], *fn_args: Any) -> Any:
+        profiler = cProfile.Profile() if args.profile == name else None
+        start = time.perf_counter()
+        if profiler:
+            profiler.enable()
+        result = fn(*fn_args)
+        if profiler:
+            profiler.disable()
+        seconds[name] = time.perf_counter() - start
+        if profiler:
+            out = io.StringIO()
+            pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(args.top)
+            print(out.getvalue())
+        return result
+
+    chunk = stage("decode", tasks.decode.fn, chunk, "all")
+    chunk = stage("clean", tasks.clean.fn, chunk, "all")
+    chunk = stage("repair", tasks.repair.fn, chunk, "all")
+    chunk = stage("segment", tasks.segment.fn, chunk, "all")
+    batch = stage("to_batch", tasks.to_batch, [chunk])
+    batch = stage("dedup", tasks.dedup.fn, batch, db)
+    texts = tasks.texts_to_tokenize(batch)
+    stage("tokenize", tasks.tokenize.fn, texts)
+    stage("validate", tasks.validate.fn, batch, db)
+
+    text_mb = sum(len(t.encode("utf-8")) for t in texts["text"].to_list()) / 2**20
+    print(
+        f"{len(files)} files, {mb:.1f} MB; {batch.paragraphs.height} paragraphs; {text_mb:.1f} MB to segment"
+    )
+    print(f"{'stage':<10} {'seconds':>8} {'MB/s':>8}  (MB of input files per second, one core)")
+    for name, s in seconds.items():
+        print(f"{name:<10} {s:8.2f} {mb / s if s else float('inf'):8.2f}")
+    print(f"{'total':<10} {sum(seconds.values()):8.2f} {mb / sum(seconds.values()):8.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
