@@ -52,10 +52,21 @@ log = logging.getLogger(__name__)
 _batch_stage_seconds: dict[UUID, dict[str, float]] = defaultdict(dict)
 
 
+def add_stage_seconds(stage: str, seconds: float, flow_run_id: UUID | None = None) -> None:
+    """Add to a batch stage's time in the report of a flow run (by default the current one)."""
+    if flow_run_id is None:
+        from prefect.runtime import flow_run
+
+        if not flow_run.id:
+            return
+        flow_run_id = UUID(flow_run.id)
+    stages = _batch_stage_seconds[flow_run_id]
+    stages[stage] = round(stages.get(stage, 0.0) + seconds, 3)
+
+
 def record_stage_seconds(task: Any, task_run: Any, state: Any) -> None:
-    """`on_completion` hook of a batch stage: add its run time to its flow run's stages."""
-    stages = _batch_stage_seconds[task_run.flow_run_id]
-    stages[task.name] = round(stages.get(task.name, 0.0) + task_run.total_run_time.total_seconds(), 3)
+    """`on_completion` hook of a batch stage run in the flow's process: add its run time."""
+    add_stage_seconds(task.name, task_run.total_run_time.total_seconds(), task_run.flow_run_id)
 
 
 @dataclass

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import polars as pl
 from prefect import task
 
-from flows.artifacts import record_stage_seconds
+from flows.artifacts import add_stage_seconds, record_stage_seconds
 from flows.steps import clean as clean_step
 from flows.steps import decode as decode_step
 from flows.steps import discover as discover_step
@@ -177,16 +177,19 @@ def split_by_article(rows: pl.DataFrame, max_bytes: int) -> list[pl.DataFrame]:
     )
 
 
-def join_tokens(parts: list[tuple[pl.DataFrame, pl.DataFrame]]) -> tuple[pl.DataFrame, pl.DataFrame]:
+def join_tokens(parts: list[tuple[pl.DataFrame, pl.DataFrame, float]]) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The tokens and keywords of all parts (each article's came from one part)."""
-    return pl.concat([tokens for tokens, _ in parts]), pl.concat([keywords for _, keywords in parts])
+    add_stage_seconds("tokenize", sum(seconds for _, _, seconds in parts))
+    return pl.concat([part[0] for part in parts]), pl.concat([part[1] for part in parts])
 
 
-@task(task_run_name="tokenize {rows.height} texts", on_completion=[record_stage_seconds])
-def tokenize(rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Words of each text, cut once, and the articles' keywords computed from those words."""
+@task(task_run_name="tokenize {rows.height} texts")
+def tokenize(rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, float]:
+    """Words of each text, cut once, the articles' keywords computed from those words, and
+    the seconds it took (timed here: a worker process runs no hook of the flow's process)."""
+    start = time.perf_counter()
     tokens = tokenize_step.tokenize_rows(rows)
-    return tokens, tokenize_step.article_keywords(tokens)
+    return tokens, tokenize_step.article_keywords(tokens), time.perf_counter() - start
 
 
 @task(on_completion=[record_stage_seconds])

@@ -81,4 +81,5 @@ def test_process_pool_gives_the_same_tables_as_threads(prefect_backend, inbox, t
     processes = run_with(runners.choose("process", workers=2), inbox, tmp_path / "processes.duckdb")
 
     assert processes.files_new == 5
+    assert processes.stage_seconds["tokenize"] > 0  # timed in the worker, reported by the flow
     assert data_checksums(tmp_path / "processes.duckdb") == data_checksums(db_path)
