@@ -14,7 +14,7 @@ from flows.steps.tables import ARTICLE_SCHEMA, DOCUMENT_SCHEMA
 from flows.steps.tables import PARAGRAPH_SCHEMA as PARAGRAPH_STAGE_SCHEMA
 from flows.steps.tokenize import KEYWORD_SCHEMA, TOKEN_SCHEMA
 from schemas.checks import EARLIEST_NEWS_DATE, today_in_china
-from schemas.contract import validate_batch, validate_table
+from schemas.contract import CONTRACTS, validate_batch, validate_table
 from warehouse import db as warehouse
 
 DOC = hashlib.sha256(b"page one").hexdigest()
@@ -204,6 +204,12 @@ CASES = [
         {"fk_article_id"},
     ),
     ("paragraphs", {"cluster_size": 0}, {"greater_than_or_equal_to"}),
+    ("paragraphs", {"norm_version": 0}, {"greater_than_or_equal_to"}),
+    (
+        "paragraphs",
+        {"dup_status": "exact", "dup_of": "not-an-id", "similarity": 1.0},
+        {"str_matches", "fk_dup_of"},
+    ),
     # tokens
     ("tokens", {"word": ""}, {"str_length"}),
     ("tokens", {"word": "春 节"}, {"word_has_no_space_or_control"}),
@@ -216,7 +222,9 @@ CASES = [
         {"article_id": f"{DOC[:16]}-a007", "paragraph_id": f"{DOC[:16]}-a007-title"},
         {"fk_article_id", "fk_paragraph_id"},
     ),
+    ("tokens", {"paragraph_id": f"{AID}-x001"}, {"str_matches", "fk_paragraph_id"}),
     # article keywords
+    ("article_keywords", {"article_id": "ABCDEF0123456789-a000"}, {"str_matches", "fk_article_id"}),
     ("article_keywords", {"rank": 0}, {"greater_than_or_equal_to"}),
     ("article_keywords", {"rank": 99}, {"less_than_or_equal_to"}),
     ("article_keywords", {"keyword": "春"}, {"str_length"}),
@@ -262,10 +270,24 @@ def test_each_check_rejects_a_row_made_to_break_it(table, change, checks):
     assert all(str(stored[k]) == str(v) for k, v in change.items() if not isinstance(v, dt.date))
 
 
-def test_duplicate_ids_quarantine_both_rows():
-    result = validate_table("documents", frame("documents", [document(), document(path="copy.txt")]))
+@pytest.mark.parametrize("table", ["documents", "articles", "paragraphs"])
+def test_duplicate_ids_quarantine_both_rows(table):
+    result = validate_table(table, frame(table, [VALID[table](), VALID[table]()]), ALLOWED[table])
     assert result.good.height == 0
     assert [q["check_name"] for q in result.quarantine.to_dicts()] == ["field_uniqueness"] * 2
+
+
+@pytest.mark.parametrize("table", list(VALID))
+def test_every_check_of_every_model_has_a_case_above(table):
+    contract = CONTRACTS[table]
+    schema = contract.model.to_schema()
+    defined = {c.name for c in schema.checks}
+    for column in schema.columns.values():
+        defined |= {c.name for c in column.checks} | ({"field_uniqueness"} if column.unique else set())
+    defined |= {f"fk_{fk.column}" for fk in contract.foreign_keys}
+    covered = {name for t, _, checks in CASES if t == table for name in checks}
+    covered |= {"field_uniqueness"} if table in ("documents", "articles", "paragraphs") else set()
+    assert defined - covered == set()
 
 
 def test_reasons_read_as_sentences():
