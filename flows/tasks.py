@@ -168,8 +168,8 @@ def split_by_article(rows: pl.DataFrame, max_bytes: int) -> list[pl.DataFrame]:
 
     An article's texts stay in one part: its keywords are weighed over all its words.
     """
-    if rows.height == 0:
-        return [rows]
+    if rows.height == 0:  # nothing to cut: no task, so a process pool starts no worker
+        return []
     sizes = rows.group_by("article_id", maintain_order=True).agg(pl.col("text").str.len_bytes().sum())
     parts = sizes.select("article_id", ((pl.col("text").cum_sum() - 1) // max(max_bytes, 1)).alias("part"))
     return rows.join(parts, on="article_id", maintain_order="left").partition_by(
@@ -179,6 +179,10 @@ def split_by_article(rows: pl.DataFrame, max_bytes: int) -> list[pl.DataFrame]:
 
 def join_tokens(parts: list[tuple[pl.DataFrame, pl.DataFrame, float]]) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The tokens and keywords of all parts (each article's came from one part)."""
+    if not parts:
+        return pl.DataFrame(schema=tokenize_step.TOKEN_SCHEMA), pl.DataFrame(
+            schema=tokenize_step.KEYWORD_SCHEMA
+        )
     add_stage_seconds("tokenize", sum(seconds for _, _, seconds in parts))
     return pl.concat([part[0] for part in parts]), pl.concat([part[1] for part in parts])
 
