@@ -110,7 +110,7 @@ def write_bad_files(inbox: Path, outside: Path, max_file_bytes: int) -> list[Bad
     cases.append(BadFile("bad_broken_link.txt", "symlink to a missing file", "broken symlink"))
     os.mkfifo(inbox / "bad_pipe.txt")
     cases.append(BadFile("bad_pipe.txt", "named pipe (reading it would block)", "named pipe"))
-    raw_name = b"bad_\xb1\xa8\xd6\xbd.txt"  # "报纸" in GBK: not UTF-8
+    raw_name = b"bad_" + "新闻".encode("gbk") + b".txt"  # not UTF-8
     with open(os.path.join(os.fsencode(inbox), raw_name), "wb") as fh:
         fh.write(GOOD_TEXT.encode("utf-8"))
     cases.append(BadFile(display_path(raw_name)[0], "file name not UTF-8 (GBK bytes)", "not valid UTF-8"))
@@ -128,7 +128,7 @@ def write_bad_files(inbox: Path, outside: Path, max_file_bytes: int) -> list[Bad
     add(
         "bad_vanishing.txt",
         GOOD_TEXT.replace("五十", "六十").encode(),
-        "deleted between discovery and reading",
+        "deleted right after discovery read it",
         "disappeared",
     )
 
