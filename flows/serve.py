@@ -35,7 +35,7 @@ def api_url() -> str:
     url = get_current_settings().api.url
     if not url:
         raise ServeError(
-            "newsetl serve needs a Prefect server: start one with "
+            "no Prefect server to serve to: start one with "
             "`prefect server start --host 127.0.0.1` and set "
             "PREFECT_API_URL=http://127.0.0.1:4200/api (an ephemeral server runs no schedules)"
         )
