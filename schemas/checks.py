@@ -23,6 +23,8 @@ NORM_HASH = r"^[0-9a-f]{32}$"
 # Control characters (C0 and C1; tab and newline too, a paragraph is one line) and the
 # private-use areas (BMP and planes 15-16), where glyphs lost in transmission end up.
 CONTROL_OR_PRIVATE = r"[\p{Cc}\p{Co}]"
+# A word (tokens, keywords) is one unit of text: no whitespace inside it either.
+SPACE_OR_CONTROL = r"[\s\p{Cc}\p{Co}]"
 # Polars' regex engine has no look-behind: match the Han character with its reading.
 PINYIN_ANNOTATION = r"\p{Han}" + PINYIN_READING
 

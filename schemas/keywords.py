@@ -6,7 +6,7 @@ import pandera.polars as pa
 import polars as pl
 
 from flows.steps.tokenize import KEYWORDS_PER_ARTICLE
-from schemas.checks import ARTICLE_ID, no_match
+from schemas.checks import ARTICLE_ID, SPACE_OR_CONTROL, no_match
 
 
 class ArticleKeywordModel(pa.DataFrameModel):
@@ -21,7 +21,7 @@ class ArticleKeywordModel(pa.DataFrameModel):
         error="whitespace or control character in a keyword",
     )
     def keyword_has_no_space_or_control(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        return data.lazyframe.select(no_match(data.key, r"[\s\p{Cc}\p{Co}]"))
+        return data.lazyframe.select(no_match(data.key, SPACE_OR_CONTROL))
 
     @pa.dataframe_check(name="rank_unique_per_article", error="two keywords of an article share a rank")
     def rank_unique(cls, data: pa.PolarsData) -> pl.LazyFrame:

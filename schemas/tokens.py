@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandera.polars as pa
 import polars as pl
 
-from schemas.checks import ARTICLE_ID, no_match
+from schemas.checks import ARTICLE_ID, SPACE_OR_CONTROL, no_match
 
 # A unique paragraph's id, or `<article_id>-title` for the words of an article's title.
 TOKEN_SOURCE_ID = r"^[0-9a-f]{16}-a\d{3,}-(?:p\d{3,}|title)$"
@@ -19,7 +19,7 @@ class TokenModel(pa.DataFrameModel):
 
     @pa.check("word", name="word_has_no_space_or_control", error="whitespace or control character in a word")
     def word_has_no_space_or_control(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        return data.lazyframe.select(no_match(data.key, r"[\s\p{Cc}\p{Co}]"))
+        return data.lazyframe.select(no_match(data.key, SPACE_OR_CONTROL))
 
     @pa.dataframe_check(name="position_unique_per_paragraph", error="two words at the same position")
     def position_unique(cls, data: pa.PolarsData) -> pl.LazyFrame:
