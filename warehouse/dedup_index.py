@@ -26,6 +26,7 @@ from flows.steps.dedup import (
 from warehouse import db
 
 INDEX_TABLES = ("dedup_keys", "dedup_bands", "dedup_anchors")
+LOOKUP_MEMORY_LIMIT = "512MB"
 
 
 def history_lookup(db_path: str | Path) -> HistoryLookup:
@@ -37,8 +38,7 @@ def history_lookup(db_path: str | Path) -> HistoryLookup:
         with db.connect(db_path, read_only=True) as con:
             if not _has_table(con, "dedup_keys"):
                 return EMPTY_STORED
-            stale = _stale_count(con)
-            if not stale:
+            if not _stale_count(con):
                 return query_history(con, probe)
         rebuild_stale(db_path)
         with db.connect(db_path, read_only=True) as con:
@@ -108,6 +108,9 @@ def rebuild_stale(db_path: str | Path, chunk: int = 50_000) -> int:
 
 
 def query_history(con: duckdb.DuckDBPyConnection, probe: Probe) -> Stored:
+    # The joins scan the whole index once; without a cap DuckDB keeps every scanned block
+    # cached (up to 80 % of RAM), so the process would grow with the warehouse.
+    con.execute(f"SET memory_limit = '{LOOKUP_MEMORY_LIMIT}'")
     con.register("probe_hashes", probe.hashes.to_arrow())
     con.register("probe_buckets", probe.buckets.to_arrow())
     con.register("probe_anchors", probe.anchors.to_arrow())
@@ -125,19 +128,24 @@ def query_history(con: duckdb.DuckDBPyConnection, probe: Probe) -> Stored:
         pairs = con.sql(
             """
             WITH by_bucket AS (
+                -- A bucket hash already includes its band number (flows/steps/minhash.py), so
+                -- joining on it alone is exact and much cheaper than on (band, bucket).
                 SELECT DISTINCT b.row, d.pkey
-                FROM probe_buckets b JOIN dedup_bands d ON d.band = b.band AND d.bucket = b.bucket
+                FROM probe_buckets b JOIN dedup_bands d ON d.bucket = b.bucket
+            ),
+            -- Stored rows of the probe's distinct anchors: one scan; a stock phrase counts
+            -- once here, not once per batch row that holds it.
+            stored_hits AS MATERIALIZED (
+                SELECT a.anchor, a.pkey FROM dedup_anchors a SEMI JOIN probe_anchors p USING (anchor)
             ),
             -- Anchors held by many stored paragraphs (stock phrases) propose nothing.
             rare AS (
-                SELECT anchor FROM dedup_anchors
-                WHERE anchor IN (SELECT anchor FROM probe_anchors)
-                GROUP BY anchor HAVING count(*) <= $max_df
+                SELECT anchor FROM stored_hits GROUP BY anchor HAVING count(*) <= $max_df
             ),
             shared AS (
-                SELECT p.row, a.pkey, count(*) AS shared
-                FROM probe_anchors p JOIN rare USING (anchor) JOIN dedup_anchors a USING (anchor)
-                GROUP BY p.row, a.pkey
+                SELECT p.row, s.pkey, count(*) AS shared
+                FROM probe_anchors p SEMI JOIN rare USING (anchor) JOIN stored_hits s USING (anchor)
+                GROUP BY p.row, s.pkey
             ),
             by_anchor AS (
                 SELECT s.row, s.pkey
