@@ -159,3 +159,29 @@ def test_index_rows_cover_exactly_the_kept_paragraphs():
     assert set(keys["paragraph_id"]) == kept
     assert result.index["dedup_bands"].height == dedup.BANDS * 2  # the short key has no sketch
     assert set(result.index["dedup_bands"]["pkey"]) == set(keys.filter(pl.col("n_anchors") > 0)["pkey"])
+
+
+def test_an_empty_batch_marks_nothing():
+    paragraphs, documents = frames({"a.txt": [GRID]})
+    result = dedup.mark_duplicates(paragraphs.clear(), documents)
+    assert result.paragraphs.height == 0
+    assert all(frame.height == 0 for frame in result.index.values())
+    assert result.history_updates.height == 0
+
+
+def test_loadable_index_drops_rows_of_quarantined_paragraphs():
+    fragment = GRID[:300]
+    paragraphs, documents = frames({"a.txt": [fragment, PARTY], "b.txt": [GRID]})
+    result = dedup.mark_duplicates(paragraphs, documents)
+    complete_id = result.paragraphs.filter(pl.col("text") == GRID)["paragraph_id"][0]
+    # Stored rows: one whose cluster grew, one fragment demoted by the complete paragraph.
+    updates = pl.DataFrame(
+        {"paragraph_id": ["stored-kept", "stored-fragment"], "dup_of": [None, complete_id]}
+    )
+    index = {**result.index, "dedup_updates": updates}
+    loaded = result.paragraphs.filter(pl.col("paragraph_id") != complete_id)  # as if GRID failed validation
+    rows = dedup.loadable_index(index, loaded)
+    assert complete_id not in rows["dedup_keys"]["paragraph_id"].to_list()
+    assert rows["dedup_keys"].height == 1  # PARTY; the fragment is not kept
+    assert rows["dedup_bands"].height == dedup.BANDS
+    assert rows["dedup_updates"]["paragraph_id"].to_list() == ["stored-kept"]

@@ -338,7 +338,10 @@ def mark_duplicates(
 
     stored = history(
         Probe(
-            hashes=pl.DataFrame({"row": reps, "norm_hash": [hashes[r] for r in reps]}),
+            hashes=pl.DataFrame(
+                {"row": reps, "norm_hash": [hashes[r] for r in reps]},
+                schema={"row": pl.Int64, "norm_hash": pl.String},
+            ),
             buckets=sk.buckets,
             anchors=sk.anchors,
             n_anchors=sk.n_anchors,
@@ -482,11 +485,16 @@ def loadable_index(index: dict[str, pl.DataFrame], paragraphs: pl.DataFrame) -> 
     """The index rows (and history updates) of the paragraphs that passed validation."""
     if not index:
         return {}
-    keys = index["dedup_keys"].join(paragraphs.select("paragraph_id"), on="paragraph_id", how="semi")
+    loaded = paragraphs.select("paragraph_id")
+    keys = index["dedup_keys"].join(loaded, on="paragraph_id", how="semi")
     kept = keys.select("pkey")
+    # A stored fragment is demoted only if the complete paragraph that demotes it is loaded.
+    updates = index["dedup_updates"].filter(
+        pl.col("dup_of").is_null() | pl.col("dup_of").is_in(loaded["paragraph_id"].implode())
+    )
     return {
         "dedup_keys": keys,
         "dedup_bands": index["dedup_bands"].join(kept, on="pkey", how="semi"),
         "dedup_anchors": index["dedup_anchors"].join(kept, on="pkey", how="semi"),
-        "dedup_updates": index["dedup_updates"],
+        "dedup_updates": updates,
     }
