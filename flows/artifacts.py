@@ -9,8 +9,8 @@ Artifact keys are stable, so the UI's Artifacts page shows each one's history ac
 | `newsetl-data-quality` | table | the run's data-quality figures (one row) |
 | `newsetl-progress` | progress | share of the per-file work done, updated as each chunk finishes |
 
-The text is built by pure functions (tested without Prefect); `publish` and `Progress`
-send it. Publishing never fails a run: the warehouse is the record, the UI a view of it.
+The text is built by `RunReport` (plain Python, no Prefect calls); `publish`, `report` and
+`Progress` send it. Publishing never fails a run: the warehouse is the record, the UI a view of it.
 """
 
 from __future__ import annotations
@@ -47,8 +47,9 @@ PER_FILE_SHARE = 80.0
 
 log = logging.getLogger(__name__)
 
-# Run time of the batch stages (dedup .. load) per flow run, filled by their completion
-# hook; the per-file stages time themselves chunk by chunk (`Chunk.timed`).
+# Run time of the batch stages (dedup .. load) per flow run: filled by the completion hook
+# of those run in the flow's process, and by `join_tokens` for tokenize (whose parts may
+# run in worker processes); the per-file stages time themselves chunk by chunk (`Chunk.timed`).
 _batch_stage_seconds: dict[UUID, dict[str, float]] = defaultdict(dict)
 
 
