@@ -9,6 +9,11 @@ Two cases, each in its own temporary warehouse:
 Each repetition runs the command a user types (`uv run --frozen newsetl run ...`) and
 checks what it printed: exit code 0, nothing on stderr, and stdout only the run summary
 (no ERROR/WARNING lines, no traceback). Prints the wall times and those checks.
+
+`--bytecode` repeats both cases with site-packages precompiled (what `uv sync
+--compile-bytecode` gives; this machine sets PYTHONDONTWRITEBYTECODE=1, so without it
+every start compiles the ~2,000 modules it imports). `--with-server` repeats them with a
+Prefect server already running and PREFECT_API_URL set (the `newsetl serve` setting).
 """
 
 from __future__ import annotations
@@ -137,6 +142,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also time runs with site-packages precompiled (through PYTHONPYCACHEPREFIX in a temporary dir)",
     )
+    parser.add_argument(
+        "--with-server",
+        action="store_true",
+        help="also time runs against a running Prefect server (PREFECT_API_URL set, as with `newsetl serve`)",
+    )
     parser.add_argument("--show-output", action="store_true", help="print the last run's output")
     args = parser.parse_args(argv)
     command = shlex.split(args.command)
@@ -150,8 +160,24 @@ def main(argv: list[str] | None = None) -> int:
         if args.bytecode:
             env = precompiled_env(Path(tmp) / "pycache")
             ok &= cases(command, args.inbox, Path(tmp), env, args.reps, " +bytecode", args.show_output)
+        if args.with_server:
+            ok &= with_server(command, args.inbox, Path(tmp), args.reps, args.show_output)
     print(f"load average after: {machine.load_average()}")
     return 0 if ok else 1
+
+
+def with_server(command: list[str], inbox: Path, tmp: Path, reps: int, show: bool) -> bool:
+    """The runs with a Prefect server already up: what a configured PREFECT_API_URL gives."""
+    from flows.prefect_api import LocalApiServer
+
+    server = LocalApiServer()
+    url = server.start()
+    try:
+        server.wait_ready()
+        env = {**os.environ, "PREFECT_API_URL": url}
+        return cases(command, inbox, tmp, env, reps, " +server", show)
+    finally:
+        server.stop()
 
 
 def cases(

@@ -49,6 +49,7 @@ _SENTENCE = re.compile(r"[^。!?]+[。!?][”’]?")
 # Words of these parts of speech (jieba.posseg flags) are swapped for others of the same kind.
 SWAPPED_FLAGS = frozenset({"n", "v", "vn", "a", "ad", "d", "ns", "nr", "nt", "nz", "l", "an"})
 SWAP_SHARE = 0.6
+_HAN = re.compile(r"[\u3400-\u9fff]")
 
 
 @dataclass(frozen=True)
@@ -111,13 +112,12 @@ class _Page:
 
     def paragraph(self, text: str, breakable: bool = True) -> None:
         """One printed paragraph; a break cuts it mid-sentence with a blank line."""
-        if breakable and len(text) > 20 and self.rng.random() < BREAK_SHARE:
-            cut = self.rng.randrange(5, len(text) - 5)
-            # Not right after a sentence end, nor inside a glued reading like 進(jìn).
-            while cut < len(text) - 5 and (
-                text[cut - 1] in "。!?”(" or text[cut] == "(" or text[cut - 1].isascii()
-            ):
-                cut += 1
+        cut = self.rng.randrange(5, len(text) - 5) if breakable and len(text) > 20 else len(text)
+        # Between two Han characters, as a column break falls: never right after a
+        # sentence end, nor inside or before a glued reading like 進(jìn).
+        while cut < len(text) - 5 and not (_HAN.match(text[cut - 1]) and _HAN.match(text[cut])):
+            cut += 1
+        if cut < len(text) - 5 and self.rng.random() < BREAK_SHARE:
             self.lines += [text[:cut], "", text[cut:]]
         else:
             self.lines.append(text)

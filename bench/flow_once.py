@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import sys
 import threading
 import time
@@ -88,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
         "api_ready_seconds": round(ready, 2),
         "flow_seconds": round(flow_seconds, 3),
         "peak_rss_mb": round(memory.peak_bytes / 2**20, 1),
+        # The flow's own process alone (ru_maxrss is in KB on Linux).
+        "peak_main_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "summary": summary.as_row(),
     }
     print(json.dumps(result, default=str))
