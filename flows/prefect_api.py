@@ -83,7 +83,8 @@ class LocalApiServer:
         command += ["--fd", str(fd), "--log-level", "error", "--lifespan", "on"]
         self.process = subprocess.Popen(
             command,
-            env={**os.environ, **_EPHEMERAL_ENV},
+            # Offline, the server's telemetry logs an ERROR each start unless told not to send it.
+            env={"PREFECT_SERVER_ANALYTICS_ENABLED": "false", **os.environ, **_EPHEMERAL_ENV},
             stdin=subprocess.DEVNULL,
             stdout=sys.stderr.fileno(),
             pass_fds=(fd,),
