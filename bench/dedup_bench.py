@@ -11,10 +11,11 @@ batch with `warehouse.db.load_batch`, as `ingest_news` does.
 
 from __future__ import annotations
 
-import resource
+import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from itertools import combinations
 from pathlib import Path
@@ -45,30 +46,61 @@ def _paragraph_rows(batch: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     return paragraphs, batch.select("doc_id", "path").unique()
 
 
+class PeakRss:
+    """Highest resident set size (MB) seen while the block runs, sampled every 5 ms.
+
+    ru_maxrss only ever grows over the whole process; this isolates one phase of one run.
+    """
+
+    def __enter__(self) -> PeakRss:
+        self.peak, self._stop = _rss_mb(), threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.005):
+            self.peak = max(self.peak, _rss_mb())
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, _rss_mb())
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
 def run_batches(batches, db_path: Path, keep_truth: bool = True) -> tuple[pl.DataFrame | None, list[dict]]:
     """Dedup + load every batch in turn; the truth columns of the rows (if kept) and timings."""
     marked, timings = [], []
     for batch in batches:
         paragraphs, documents = _paragraph_rows(batch)
         t0 = time.perf_counter()
-        result = dedup.mark_duplicates(paragraphs, documents, history_lookup(db_path))
+        with PeakRss() as dedup_rss:
+            result = dedup.mark_duplicates(paragraphs, documents, history_lookup(db_path))
         t1 = time.perf_counter()
         tables = {"paragraphs": result.paragraphs}
         tables.update(
             dedup.loadable_index({**result.index, "dedup_updates": result.history_updates}, result.paragraphs)
         )
-        db.load_batch(db_path, tables)
+        with PeakRss() as load_rss:
+            db.load_batch(db_path, tables)
         t2 = time.perf_counter()
         timings.append(
-            {"paragraphs": batch.height, "dedup_s": t1 - t0, "load_s": t2 - t1, "rss_mb": _peak_rss_mb()}
+            {
+                "paragraphs": batch.height,
+                "dedup_s": t1 - t0,
+                "load_s": t2 - t1,
+                "dedup_rss": dedup_rss.peak,
+                "load_rss": load_rss.peak,
+            }
         )
         if keep_truth:
             marked.append(batch.select("paragraph_id", "family", "kind"))
     return (pl.concat(marked) if marked else None), timings
-
-
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def quality(n: int) -> None:
@@ -102,14 +134,16 @@ def quality(n: int) -> None:
 def scale(sizes: list[int]) -> None:
     """Per size: the corpus is written by a separate process, then streamed run by run.
 
-    Peak RSS is this process's (dedup + load + DuckDB), not the generator's.
+    Peak RSS is this process's (sampled during the dedup and the load of each run), not
+    the generator's.
     """
     print(f"batches of {BATCH} paragraphs (one run each) against the growing warehouse")
     print(
-        "| paragraphs | runs | dedup s | dedup us/para | last run us/para | load us/para "
-        "| peak RSS MB after run 1 | after last run | index rows | warehouse MB |"
+        "| paragraphs | runs | dedup s | dedup us/para | first 10 runs us/para | last 10 runs us/para "
+        "| load us/para | dedup peak RSS MB, run 1 | max over runs | load peak RSS MB, max | index rows "
+        "| warehouse MB |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for n in sizes:
         with tempfile.TemporaryDirectory() as tmp:
             corpus = Path(tmp) / "corpus"
@@ -142,13 +176,18 @@ def scale(sizes: list[int]) -> None:
             size_mb = db_path.stat().st_size / 2**20
         dedup_s = sum(t["dedup_s"] for t in timings)
         load_s = sum(t["load_s"] for t in timings)
-        last = timings[-1]
+        first, last = _per_paragraph(timings[:10]), _per_paragraph(timings[-10:])
         print(
-            f"| {n} | {len(timings)} | {dedup_s:.1f} | {dedup_s / n * 1e6:.0f} | "
-            f"{last['dedup_s'] / last['paragraphs'] * 1e6:.0f} | {load_s / n * 1e6:.0f} | "
-            f"{timings[0]['rss_mb']:.0f} | {last['rss_mb']:.0f} | {index_rows} | {size_mb:.0f} |",
+            f"| {n} | {len(timings)} | {dedup_s:.1f} | {dedup_s / n * 1e6:.0f} | {first:.0f} | {last:.0f} | "
+            f"{load_s / n * 1e6:.0f} | {timings[0]['dedup_rss']:.0f} | "
+            f"{max(t['dedup_rss'] for t in timings):.0f} | {max(t['load_rss'] for t in timings):.0f} | "
+            f"{index_rows} | {size_mb:.0f} |",
             flush=True,
         )
+
+
+def _per_paragraph(timings: list[dict]) -> float:
+    return sum(t["dedup_s"] for t in timings) / sum(t["paragraphs"] for t in timings) * 1e6
 
 
 def calibrate(n: int = 8000) -> None:

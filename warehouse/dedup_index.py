@@ -26,7 +26,7 @@ from flows.steps.dedup import (
 from warehouse import db
 
 INDEX_TABLES = ("dedup_keys", "dedup_bands", "dedup_anchors")
-LOOKUP_MEMORY_LIMIT = "512MB"
+LOOKUP_MEMORY_LIMIT = "128MB"
 
 
 def history_lookup(db_path: str | Path) -> HistoryLookup:

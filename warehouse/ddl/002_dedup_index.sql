@@ -4,7 +4,9 @@
 -- (dup_status = 'unique') paragraphs and are written in the same transaction as them.
 
 CREATE TABLE IF NOT EXISTS dedup_keys (
-    pkey         BIGINT PRIMARY KEY,             -- xxh3-64 of paragraph_id (signed)
+    -- No PRIMARY KEY: pkey is unique because paragraph_id is, and an ART index over every
+    -- kept paragraph would cost memory on each load's checkpoint as the warehouse grows.
+    pkey         BIGINT NOT NULL,                -- xxh3-64 of paragraph_id (signed)
     paragraph_id VARCHAR NOT NULL,
     norm_version INTEGER NOT NULL,               -- version of the normalisation key
     norm_hash    VARCHAR NOT NULL,               -- xxh3-128 of norm_key: exact copies
