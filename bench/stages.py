@@ -21,6 +21,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 from flows import tasks
 from flows.steps import discover
 
@@ -42,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     db = str(Path(tempfile.mkdtemp()) / "empty.duckdb")
     seconds: dict[str, float] = {}
     cpu: dict[str, float] = {}  # less disturbed than wall time on a shared machine
+    rss: dict[str, float] = {}  # this process's resident memory after the stage, MB
 
     def stage(name: str, fn: Callable[..., Any], *fn_args: Any) -> Any:
         profiler = cProfile.Profile() if args.profile == name else None
@@ -53,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
             profiler.disable()
         seconds[name] = time.perf_counter() - start
         cpu[name] = time.process_time() - cpu_start
+        rss[name] = psutil.Process().memory_info().rss / 2**20
         if profiler:
             out = io.StringIO()
             pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(args.top)
@@ -73,9 +77,12 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"{len(files)} files, {mb:.1f} MB; {batch.paragraphs.height} paragraphs; {text_mb:.1f} MB to segment"
     )
-    print(f"{'stage':<10} {'wall s':>8} {'CPU s':>8} {'MB/s':>8}  (MB of input files per CPU second)")
+    print(
+        f"{'stage':<10} {'wall s':>8} {'CPU s':>8} {'MB/s':>8} {'RSS MB':>8}  (MB/s: input MB per CPU second)"
+    )
     for name, s in seconds.items():
-        print(f"{name:<10} {s:8.2f} {cpu[name]:8.2f} {mb / cpu[name] if cpu[name] else float('inf'):8.2f}")
+        speed = mb / cpu[name] if cpu[name] else float("inf")
+        print(f"{name:<10} {s:8.2f} {cpu[name]:8.2f} {speed:8.2f} {rss[name]:8.0f}")
     total = sum(cpu.values())
     print(f"{'total':<10} {sum(seconds.values()):8.2f} {total:8.2f} {mb / total:8.2f}")
     return 0
