@@ -28,13 +28,19 @@ from warehouse import db as warehouse
 from warehouse.dedup_index import history_lookup
 
 
-@dataclass
 class Chunk:
-    """Files processed together by one task of each per-file stage."""
+    """Files processed together by one task of each per-file stage.
 
-    docs: list[ParsedDocument]
-    label: str = ""  # names the chunk's task runs: its first file, and how many more
-    seconds: dict[str, float] = field(default_factory=dict)
+    Not a dataclass on purpose: Prefect walks dataclass (and list, dict) task parameters
+    field by field looking for futures to resolve, and a chunk holds thousands of
+    documents, articles and paragraphs: 0.35 s per 4 MB chunk and stage in the flow
+    process, and again in the worker. An object of a plain class is one value to it.
+    """
+
+    def __init__(self, docs: list[ParsedDocument], label: str = "") -> None:
+        self.docs = docs
+        self.label = label  # names the chunk's task runs: its first file, and how many more
+        self.seconds: dict[str, float] = {}
 
     def timed(self, stage: str, fn: Callable[[ParsedDocument], None]) -> Chunk:
         start = time.perf_counter()
