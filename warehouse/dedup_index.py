@@ -114,7 +114,6 @@ def query_history(con: duckdb.DuckDBPyConnection, probe: Probe) -> Stored:
     con.register("probe_hashes", probe.hashes.to_arrow())
     con.register("probe_buckets", probe.buckets.to_arrow())
     con.register("probe_anchors", probe.anchors.to_arrow())
-    con.register("probe_n", probe.n_anchors.to_arrow())
     try:
         exact = con.sql(
             """
@@ -138,19 +137,24 @@ def query_history(con: duckdb.DuckDBPyConnection, probe: Probe) -> Stored:
             stored_hits AS MATERIALIZED (
                 SELECT a.anchor, a.pkey FROM dedup_anchors a SEMI JOIN probe_anchors p USING (anchor)
             ),
-            -- Anchors held by many stored paragraphs (stock phrases) propose nothing.
-            rare AS (
-                SELECT anchor FROM stored_hits GROUP BY anchor HAVING count(*) <= $max_df
+            -- Anchors held by many stored paragraphs (stock phrases) propose nothing, and do
+            -- not count against a probe row either: its share is of its other anchors.
+            common AS (
+                SELECT anchor FROM stored_hits GROUP BY anchor HAVING count(*) > $max_df
             ),
+            probe_rare AS (
+                SELECT p.row, p.anchor FROM probe_anchors p ANTI JOIN common USING (anchor)
+            ),
+            rare_n AS (SELECT row, count(*) AS n_rare FROM probe_rare GROUP BY row),
             shared AS (
                 SELECT p.row, s.pkey, count(*) AS shared
-                FROM probe_anchors p SEMI JOIN rare USING (anchor) JOIN stored_hits s USING (anchor)
+                FROM probe_rare p JOIN stored_hits s USING (anchor)
                 GROUP BY p.row, s.pkey
             ),
             by_anchor AS (
                 SELECT s.row, s.pkey
-                FROM shared s JOIN probe_n n USING (row) JOIN dedup_keys k USING (pkey)
-                WHERE s.shared >= $share * least(n.n_anchors, k.n_anchors)
+                FROM shared s JOIN rare_n n USING (row) JOIN dedup_keys k USING (pkey)
+                WHERE s.shared >= $share * least(n.n_rare, k.n_anchors)
             )
             SELECT c.row, c.pkey
             FROM (SELECT * FROM by_bucket UNION SELECT * FROM by_anchor) c
@@ -164,7 +168,7 @@ def query_history(con: duckdb.DuckDBPyConnection, probe: Probe) -> Stored:
             "SELECT k.pkey, k.paragraph_id, k.norm_key FROM dedup_keys k SEMI JOIN cand USING (pkey)"
         ).pl()
     finally:
-        for name in ("probe_hashes", "probe_buckets", "probe_anchors", "probe_n", "cand"):
+        for name in ("probe_hashes", "probe_buckets", "probe_anchors", "cand"):
             con.unregister(name)
     return Stored(
         exact=exact.cast({"row": pl.Int64}),

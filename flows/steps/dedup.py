@@ -67,7 +67,7 @@ LSH_SEED = 20260401
 NEAR_JACCARD = 0.45
 ANCHOR_SHINGLE, ANCHOR_WINDOW = 4, 10
 ANCHOR_SHARE = 0.5  # share of the shorter key's anchors the longer must hold to be a candidate
-ANCHOR_MAX_DF = 200  # anchors in more keys than this (stock phrases) propose no pairs
+ANCHOR_MAX_DF = 30  # anchors in more keys than this (stock phrases) propose no pairs
 CONTAINED_SHARE = 0.7
 # A fragment is at most this share of the longer key: near copies differ in length only by
 # their few inserted or deleted characters, so they never qualify.
@@ -127,7 +127,6 @@ class Probe:
     hashes: pl.DataFrame  # row, norm_hash
     buckets: pl.DataFrame  # row, band, bucket
     anchors: pl.DataFrame  # row, anchor
-    n_anchors: pl.DataFrame  # row, n_anchors
 
 
 @dataclass
@@ -344,7 +343,6 @@ def mark_duplicates(
             ),
             buckets=sk.buckets,
             anchors=sk.anchors,
-            n_anchors=sk.n_anchors,
         )
     )
 
