@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from pathlib import Path
 
 import jieba
@@ -56,25 +57,27 @@ def plain_tokenizer() -> jieba.Tokenizer:
     return tokenizer
 
 
+# A word holds at least one letter or digit (str.isalnum); whitespace and punctuation-only
+# tokens do not. One regex search per token: a Python loop over its characters cost 10 %
+# of the stage.
+_WORD = re.compile(r"[^\W_]")
+
+
 def segment_words(text: str, tokenizer: jieba.Tokenizer | None = None) -> list[str]:
     """Words of a text in order, without whitespace and punctuation-only tokens."""
     cut = (tokenizer or _tokenizer()).lcut(text)
-    return [w for w in cut if w.strip() and not _is_punct(w)]
-
-
-def _is_punct(word: str) -> bool:
-    return all(not ch.isalnum() for ch in word)
+    return [w for w in cut if _WORD.search(w)]
 
 
 def tokenize_rows(rows: pl.DataFrame) -> pl.DataFrame:
     """rows(paragraph_id, article_id, text) -> tokens(paragraph_id, article_id, pos, word)."""
     pids, aids, positions, words = [], [], [], []
     for pid, aid, text in rows.select("paragraph_id", "article_id", "text").iter_rows():
-        for pos, word in enumerate(segment_words(text)):
-            pids.append(pid)
-            aids.append(aid)
-            positions.append(pos)
-            words.append(word)
+        cut = segment_words(text)
+        pids += [pid] * len(cut)
+        aids += [aid] * len(cut)
+        positions.extend(range(len(cut)))
+        words += cut
     return pl.DataFrame(
         {"paragraph_id": pids, "article_id": aids, "pos": positions, "word": words}, schema=TOKEN_SCHEMA
     )
