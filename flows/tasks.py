@@ -62,7 +62,8 @@ def chunk_files(files: list[SourceFile], max_bytes: int) -> list[Chunk]:
         chunks[-1].docs.append(ParsedDocument(file=f))
         size += f.size_bytes
     for c in chunks:
-        more = f" +{len(c.docs) - 1} files" if len(c.docs) > 1 else ""
+        others = len(c.docs) - 1
+        more = f" +{others} file{'s' if others > 1 else ''}" if others else ""
         c.label = c.docs[0].file.path + more
     return chunks
 
