@@ -103,6 +103,8 @@ class RunReport:
             "failed_share_limit_pct": round(100 * s.failed_share_limit, 2),
             "duplicate_paragraph_pct": round(100 * s.duplicates / s.paragraphs, 2) if s.paragraphs else 0.0,
             "lost_chars": s.lost_chars,
+            "restored_chars": s.restored_chars,
+            "pinyin_removed": s.pinyin_removed,
             "converted_chars": s.converted_chars,
             "boilerplate_lines": s.boilerplate_lines,
             "rejoined_breaks": s.joins,

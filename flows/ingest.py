@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from dataclasses import fields
 from pathlib import Path
 
 import polars as pl
@@ -13,7 +14,7 @@ from flows.artifacts import Progress, report
 from flows.config import Settings
 from flows.steps import discover as discover_step
 from flows.steps.dedup import loadable_index
-from flows.steps.model import SourceFile
+from flows.steps.model import CleanStats, SourceFile
 from flows.steps.report import RunSummary
 from flows.steps.tables import utc_now
 from flows.steps.tokenize import lexicon_frame
@@ -99,9 +100,9 @@ def _count(run: RunSummary, chunks: list[Chunk], batch: Batch) -> None:
         counts.get(k, 0) for k in ("exact", "near", "contained")
     )
     run.joins = sum(d.joins for d in docs)
-    run.boilerplate_lines = sum(d.stats.boilerplate_lines for d in docs)
-    run.converted_chars = sum(d.stats.converted_chars for d in docs)
-    run.lost_chars = sum(d.stats.lost_chars for d in docs)
+    # Every clean-stage counter (CleanStats) is a column of the runs row of the same name.
+    for counter in fields(CleanStats):
+        setattr(run, counter.name, sum(getattr(d.stats, counter.name) for d in docs))
     for c in chunks:
         for stage, s in c.seconds.items():
             run.stage_seconds[stage] = round(run.stage_seconds.get(stage, 0.0) + s, 3)

@@ -25,6 +25,8 @@ class RunSummary:
     boilerplate_lines: int = 0
     converted_chars: int = 0
     lost_chars: int = 0
+    restored_chars: int = 0
+    pinyin_removed: int = 0
     seconds: float = 0.0
     stage_seconds: dict[str, float] = field(default_factory=dict)
     message: str | None = None

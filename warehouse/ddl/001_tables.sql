@@ -23,6 +23,8 @@ CREATE TABLE IF NOT EXISTS runs (
     boilerplate_lines INTEGER NOT NULL DEFAULT 0,
     converted_chars   INTEGER NOT NULL DEFAULT 0,  -- Traditional -> Simplified
     lost_chars        INTEGER NOT NULL DEFAULT 0,
+    restored_chars    INTEGER NOT NULL DEFAULT 0,  -- lost characters recovered from the page's own readings
+    pinyin_removed    INTEGER NOT NULL DEFAULT 0,  -- glued pinyin readings stripped
     seconds           DOUBLE,
     stage_seconds     JSON,
     message           VARCHAR
