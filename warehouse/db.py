@@ -102,7 +102,7 @@ def known_files(db_path: str | Path) -> tuple[dict[str, KnownFile], set[str]]:
     if not Path(db_path).exists():
         return {}, set()
     with connect(db_path, read_only=True) as con:
-        if not _has_table(con, "documents"):
+        if not has_table(con, "documents"):
             return {}, set()
         rows = con.execute(
             """
@@ -116,12 +116,10 @@ def known_files(db_path: str | Path) -> tuple[dict[str, KnownFile], set[str]]:
     return by_path, ids
 
 
-def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return bool(
-        con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()[
-            0
-        ]
-    )
+def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    # fetchall: an unfinished fetchone() result blocks the next statement in DuckDB 2.0.
+    sql = "SELECT count(*) FROM information_schema.tables WHERE table_name = ?"
+    return con.execute(sql, [name]).fetchall()[0][0] > 0
 
 
 # Foreign-key parents the contract may look up: (table, column) pairs, never user input.
@@ -135,7 +133,7 @@ def stored_keys(db_path: str | Path, table: str, column: str, values: list[str])
     if not values or not Path(db_path).exists():
         return set()
     with connect(db_path, read_only=True) as con:
-        if not _has_table(con, table):
+        if not has_table(con, table):
             return set()
         wanted = pl.DataFrame({"key": values}).to_arrow()  # noqa: F841 (used by SQL)
         sql = f"SELECT DISTINCT t.{column} FROM {table} t JOIN wanted w ON t.{column} = w.key"

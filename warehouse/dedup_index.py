@@ -36,7 +36,7 @@ def history_lookup(db_path: str | Path) -> HistoryLookup:
         if not Path(db_path).exists():
             return EMPTY_STORED
         with db.connect(db_path, read_only=True) as con:
-            if not _has_table(con, "dedup_keys"):
+            if not db.has_table(con, "dedup_keys"):
                 return EMPTY_STORED
             if not _stale_count(con):
                 return query_history(con, probe)
@@ -45,12 +45,6 @@ def history_lookup(db_path: str | Path) -> HistoryLookup:
             return query_history(con, probe)
 
     return lookup
-
-
-def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    # fetchall: an unfinished fetchone() result blocks the next statement in DuckDB 2.0.
-    sql = "SELECT count(*) FROM information_schema.tables WHERE table_name = ?"
-    return con.execute(sql, [name]).fetchall()[0][0] > 0
 
 
 def _stale_count(con: duckdb.DuckDBPyConnection) -> int:
@@ -212,7 +206,7 @@ def apply_history_updates(con: duckdb.DuckDBPyConnection, updates: pl.DataFrame 
                     SELECT pkey FROM dedup_keys SEMI JOIN dedup_demoted USING (paragraph_id))
                 """
             )
-        if _has_table(con, "tokens"):
+        if db.has_table(con, "tokens"):
             con.execute("DELETE FROM tokens WHERE paragraph_id IN (SELECT paragraph_id FROM dedup_demoted)")
         con.execute(
             """
