@@ -63,6 +63,12 @@ def read_only_query(db: Path):
     return query
 
 
+def table_checksums(db: Path, tables: tuple[str, ...]) -> dict[str, tuple]:
+    """Per table: row count and an order-independent checksum of every row."""
+    query = read_only_query(db)
+    return {t: query(f"SELECT count(*), coalesce(bit_xor(hash(t)), 0) FROM {t} t")[0] for t in tables}
+
+
 @pytest.fixture
 def sql(db_path: Path):
     """Query the test warehouse read-only: sql("SELECT ...") -> list of tuples."""

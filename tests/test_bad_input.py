@@ -19,7 +19,7 @@ from flows.steps.discover import (
     synthetic_doc_id,
 )
 from tests.badfiles import GOOD_TEXT, RUN_ACTIONS, InboxWatcher, write_bad_files
-from tests.conftest import SEEDS
+from tests.conftest import SEEDS, table_checksums
 
 MAX_FILE_MB = 0.05  # seeds are at most 22 kB
 
@@ -30,9 +30,7 @@ def bad_inbox(inbox: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     return write_bad_files(inbox, tmp_path / "outside", int(MAX_FILE_MB * (1 << 20)))
 
 
-def checksums(sql) -> dict[str, tuple]:
-    tables = ("documents", "articles", "paragraphs", "tokens", "article_keywords", "quarantine")
-    return {t: sql(f"SELECT count(*), coalesce(bit_xor(hash(t)), 0) FROM {t} t")[0] for t in tables}
+DATA_TABLES = ("documents", "articles", "paragraphs", "tokens", "article_keywords", "quarantine")
 
 
 def test_bad_files_get_reasons_bad_rows_are_quarantined_and_reruns_change_nothing(
@@ -96,10 +94,10 @@ def test_bad_files_get_reasons_bad_rows_are_quarantined_and_reruns_change_nothin
     assert sql("SELECT count(*) FROM quarantine")[0][0] == quarantined_before
 
     # Run 3: nothing left to do.
-    before = checksums(sql)
+    before = table_checksums(db_path, DATA_TABLES)
     third = run_flow(inbox, db_path)
     assert (third.files_new, third.articles, third.quarantined) == (0, 0, 0)
-    assert checksums(sql) == before
+    assert table_checksums(db_path, DATA_TABLES) == before
 
 
 def test_stored_paths_are_valid_utf8_even_for_undecodable_names():

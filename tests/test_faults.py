@@ -22,22 +22,11 @@ import pytest
 
 from flows.cli import main as newsetl
 from tests.badfiles import GOOD_TEXT, page
-from tests.conftest import ROOT
+from tests.conftest import ROOT, table_checksums
 from warehouse import db as warehouse
 from warehouse.lock import RunLocked, run_lock
 
 TABLES = ("runs", "documents", "articles", "paragraphs", "tokens", "article_keywords", "quarantine")
-
-
-def checksums(db: Path) -> dict[str, tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return {
-            t: con.execute(f"SELECT count(*), coalesce(bit_xor(hash(t)), 0) FROM {t} t").fetchone()
-            for t in TABLES
-        }
-    finally:
-        con.close()
 
 
 def add_new_pages(inbox: Path) -> None:
@@ -146,7 +135,7 @@ def test_a_run_killed_inside_its_load_leaves_the_warehouse_as_it_was_and_the_nex
     inbox, db_path, run_flow, api_env, tmp_path
 ):
     run_flow(inbox, db_path)
-    before = checksums(db_path)
+    before = table_checksums(db_path, TABLES)
     add_new_pages(inbox)
     marker = tmp_path / "in-load"
 
@@ -156,7 +145,7 @@ def test_a_run_killed_inside_its_load_leaves_the_warehouse_as_it_was_and_the_nex
     run.wait(timeout=30)
     assert run.returncode == -signal.SIGKILL
 
-    assert checksums(db_path) == before  # not one row of the killed run
+    assert table_checksums(db_path, TABLES) == before  # not one row of the killed run
     after_kill = run_flow(inbox, db_path)
     assert (after_kill.status, after_kill.files_new, after_kill.files_rejected) == ("completed", 2, 0)
     reference = tmp_path / "reference.duckdb"  # the same inbox loaded with no kill
@@ -166,7 +155,7 @@ def test_a_run_killed_inside_its_load_leaves_the_warehouse_as_it_was_and_the_nex
         con = duckdb.connect(str(reference), read_only=True)
         expected = con.execute(count).fetchone()
         con.close()
-        assert checksums(db_path)[table][0] == expected[0], table
+        assert table_checksums(db_path, TABLES)[table][0] == expected[0], table
 
 
 @pytest.mark.slow
@@ -200,7 +189,7 @@ def test_two_runs_at_once_the_second_exits_with_a_message_and_nothing_loads_twic
     assert first.returncode == 0, err
     again = run_flow(inbox, db_path)
     assert again.files_new == 0
-    assert checksums(db_path)["documents"][0] == 5
+    assert table_checksums(db_path, TABLES)["documents"][0] == 5
 
 
 @pytest.mark.slow

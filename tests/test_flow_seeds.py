@@ -6,18 +6,9 @@ import hashlib
 import shutil
 from pathlib import Path
 
-from tests.conftest import SEEDS
+from tests.conftest import SEEDS, table_checksums
 
 TABLES = ("documents", "articles", "paragraphs", "tokens", "quarantine")
-
-
-def table_checksums(sql) -> dict[str, tuple[int, str]]:
-    """Row count and an order-independent checksum of every row of each table."""
-    out = {}
-    for table in TABLES:
-        count, digest = sql(f"SELECT count(*), coalesce(bit_xor(hash(t)), 0) FROM {table} t")[0]
-        out[table] = (count, str(digest))
-    return out
 
 
 def test_seeds_load_with_the_repeated_003_paragraph_marked(inbox, db_path, run_flow, sql):
@@ -53,10 +44,10 @@ def test_seeds_load_with_the_repeated_003_paragraph_marked(inbox, db_path, run_f
 
 def test_second_run_changes_nothing_but_adds_a_runs_row(inbox, db_path, run_flow, sql):
     run_flow(inbox, db_path)
-    before = table_checksums(sql)
+    before = table_checksums(db_path, TABLES)
     second = run_flow(inbox, db_path)
     assert (second.files_seen, second.files_new, second.articles) == (5, 0, 0)
-    assert table_checksums(sql) == before
+    assert table_checksums(db_path, TABLES) == before
     assert sql("SELECT count(*), sum(files_new) FROM runs")[0] == (2, 5)
 
 
