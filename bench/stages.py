@@ -16,6 +16,7 @@ import io
 import pstats
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -28,6 +29,36 @@ from flows.steps import discover
 from warehouse.staging import Staging
 
 STAGES = ("decode", "clean", "repair", "segment", "to_batch", "dedup", "tokenize", "validate")
+
+
+class RssSampler:
+    """`with sampler:` records this process's peak resident memory over the block."""
+
+    def __init__(self, every: float = 0.02) -> None:
+        self.every = every
+        self.peak_mb = 0.0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> RssSampler:
+        self.peak_mb = 0.0
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        assert self._thread is not None
+        self._thread.join()
+        self._measure()
+
+    def _measure(self) -> None:
+        self.peak_mb = max(self.peak_mb, psutil.Process().memory_info().rss / 2**20)
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self.every):
+            self._measure()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -46,13 +77,17 @@ def main(argv: list[str] | None = None) -> int:
     seconds: dict[str, float] = {}
     cpu: dict[str, float] = {}  # less disturbed than wall time on a shared machine
     rss: dict[str, float] = {}  # this process's resident memory after the stage, MB
+    peak: dict[str, float] = {}  # ... and its highest during the stage (sampled every 20 ms)
+    sampler = RssSampler()
 
     def stage(name: str, fn: Callable[..., Any], *fn_args: Any) -> Any:
         profiler = cProfile.Profile() if args.profile == name else None
         start, cpu_start = time.perf_counter(), time.process_time()
         if profiler:
             profiler.enable()
-        result = fn(*fn_args)
+        with sampler:
+            result = fn(*fn_args)
+        peak[name] = sampler.peak_mb
         if profiler:
             profiler.disable()
         seconds[name] = time.perf_counter() - start
@@ -81,11 +116,12 @@ def main(argv: list[str] | None = None) -> int:
         f"{len(files)} files, {mb:.1f} MB; {batch.paragraphs.height} paragraphs; {text_mb:.1f} MB to segment"
     )
     print(
-        f"{'stage':<10} {'wall s':>8} {'CPU s':>8} {'MB/s':>8} {'RSS MB':>8}  (MB/s: input MB per CPU second)"
+        f"{'stage':<10} {'wall s':>8} {'CPU s':>8} {'MB/s':>8} {'RSS MB':>8} {'peak MB':>8}"
+        "  (MB/s: input MB per CPU second; RSS after the stage, peak during it)"
     )
     for name, s in seconds.items():
         speed = mb / cpu[name] if cpu[name] else float("inf")
-        print(f"{name:<10} {s:8.2f} {cpu[name]:8.2f} {speed:8.2f} {rss[name]:8.0f}")
+        print(f"{name:<10} {s:8.2f} {cpu[name]:8.2f} {speed:8.2f} {rss[name]:8.0f} {peak[name]:8.0f}")
     total = sum(cpu.values())
     print(f"{'total':<10} {sum(seconds.values()):8.2f} {total:8.2f} {mb / total:8.2f}")
     return 0

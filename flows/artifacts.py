@@ -30,6 +30,7 @@ from prefect.artifacts import (
     create_table_artifact,
     update_progress_artifact,
 )
+from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture, as_completed
 
 from flows.steps.report import RunSummary
@@ -247,7 +248,7 @@ class Progress:
             self._call(update_progress_artifact, self.artifact_id, 100.0, description="run finished")
 
 
-@task(task_run_name="report {summary.run_id}")
+@task(task_run_name="report {summary.run_id}", cache_policy=NO_CACHE)
 def report(
     summary: RunSummary, db: str, documents: pl.DataFrame, quarantine: pl.DataFrame | None, progress: Progress
 ) -> None:

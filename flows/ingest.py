@@ -11,6 +11,7 @@ from pathlib import Path
 
 import polars as pl
 from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
 
 from flows.artifacts import Progress, report
 from flows.config import Settings
@@ -45,7 +46,7 @@ class RunFailed(RuntimeError):
     """The run could not complete; the message is the one-line reason users see."""
 
 
-@task(retries=2, retry_delay_seconds=1)
+@task(retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
 def discover(inbox: str, db_path: str, max_file_bytes: int) -> tuple[int, list[SourceFile]]:
     """All files in the inbox, and the new file versions among them (rejected ones included)."""
     files = discover_step.list_inbox(Path(inbox), max_file_bytes)

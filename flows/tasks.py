@@ -3,6 +3,10 @@
 The per-file stages (decode, clean, repair, segment) run as one `restore` task per `Chunk`
 of files, never per paragraph, so the task runner can spread chunks over cores or a Dask
 cluster; the batch stages work on one wave of chunks at a time (flows/ingest.py).
+
+Every task here has `cache_policy=NO_CACHE`: Prefect otherwise computes a cache key for
+each task run by pickling and hashing all its inputs (whole frames of a wave), even when
+results are never cached or persisted, as here (a run's output is the warehouse).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import TypeVar
 
 import polars as pl
 from prefect import task
+from prefect.cache_policies import NO_CACHE
 
 from flows.artifacts import add_stage_seconds, record_stage_seconds
 from flows.steps import clean as clean_step
@@ -123,7 +128,7 @@ def segment_doc(doc: ParsedDocument) -> None:
         doc.file.reject_reason = "no text: the page holds only whitespace, navigation or boilerplate"
 
 
-@task(task_run_name="restore {label}", retries=2, retry_delay_seconds=1)
+@task(task_run_name="restore {label}", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
 def restore(chunk: Chunk, label: str) -> Chunk:
     """decode -> clean -> repair -> segment, for every file of the chunk, in one task.
 
@@ -161,7 +166,7 @@ def to_batch(chunks: list[Chunk]) -> Batch:
     return Batch(documents_frame(docs), articles_frame(docs), paragraphs_frame(docs))
 
 
-@task(on_completion=[record_stage_seconds])
+@task(on_completion=[record_stage_seconds], cache_policy=NO_CACHE)
 def dedup(batch: Batch, db_path: str, staging: Staging) -> Batch:
     """Against the batch itself, the warehouse and the run's earlier waves."""
     result = mark_duplicates(batch.paragraphs, batch.documents, run_history(db_path, staging.path))
@@ -210,7 +215,7 @@ def join_tokens(parts: list[tuple[pl.DataFrame, pl.DataFrame, float]]) -> tuple[
     return pl.concat([part[0] for part in parts]), pl.concat([part[1] for part in parts])
 
 
-@task(task_run_name="tokenize {rows.height} texts")
+@task(task_run_name="tokenize {rows.height} texts", cache_policy=NO_CACHE)
 def tokenize(rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, float]:
     """Words of each text, cut once, the articles' keywords computed from those words, and
     the seconds it took (timed here: a worker process runs no hook of the flow's process)."""
@@ -219,7 +224,7 @@ def tokenize(rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, float]:
     return tokens, tokenize_step.article_keywords(tokens), time.perf_counter() - start
 
 
-@task(on_completion=[record_stage_seconds])
+@task(on_completion=[record_stage_seconds], cache_policy=NO_CACHE)
 def validate(batch: Batch, db_path: str, staging: Staging) -> Batch:
     """Every table through its contract (schemas/contract.py); bad rows and their children quarantined.
 
@@ -244,13 +249,13 @@ def validate(batch: Batch, db_path: str, staging: Staging) -> Batch:
     return batch
 
 
-@task(on_completion=[record_stage_seconds])
+@task(on_completion=[record_stage_seconds], cache_policy=NO_CACHE)
 def stage(tables: dict[str, pl.DataFrame], staging: Staging) -> None:
     """Set a wave's rows aside until the load (memory is then one wave, whatever the run)."""
     staging.append(tables)
 
 
-@task(on_completion=[record_stage_seconds])
+@task(on_completion=[record_stage_seconds], cache_policy=NO_CACHE)
 def load(staging: Staging, db_path: str, tables: tuple[str, ...] | None = None) -> None:
     """Every staged table (or only `tables`) into the warehouse, in one transaction."""
     warehouse.load_staged(db_path, staging.path, tables)
