@@ -1,11 +1,12 @@
 """The tokenize stage against jieba alone, on the texts a load really segments.
 
-    uv run python -m bench.tokenize_bench                                   # 10 MB corpus
-    uv run python -m bench.tokenize_bench --inbox bench-out/corpus-100mb-seed8 --reps 1
+    uv run python -m bench.tokenize_bench                  # the 10 MB corpus, about a minute
+    uv run python -m bench.tokenize_bench --inbox DIR --reps 1
 
 The texts are prepared once per inbox by the pure stage functions (decode, clean, repair,
-segment, the frames, dedup without history, `texts_to_tokenize`) and cached as Parquet
-under /tmp, so a rerun times only the tokenizing. Then, on the same texts:
+segment, the frames, dedup without history, `texts_to_tokenize`; all files in one batch,
+so about 1 GB of memory per 10 MB) and cached as Parquet under /tmp (delete it after
+changing those stages), so a rerun times only the tokenizing. Then, on the same texts:
 
 - `lcut`: jieba alone, the bound (same tokenizer, HMM on, user dictionary);
 - beyond lcut: the stage's own cost, with jieba's cuts replayed from the `lcut` run
@@ -211,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"| {'step':<38} | {'wall s':>7} | {'CPU s':>7} |")
     print(f"| {'-' * 38} | {'-' * 6}: | {'-' * 6}: |")
     for name, (wall, cpu) in timings.items():
-        replayed = " (replayed)" if name.endswith(("tokenize_rows", "article_keywords")) else ""
+        replayed = " (jieba replayed)" if name.endswith("tokenize_rows") else ""
         print(f"| {name + replayed:<38} | {wall:7.2f} | {cpu:7.2f} |")
     for who, cpu in beyond.items():
         print(f"{who}: {cpu:.2f} CPU s beyond lcut = {100 * cpu / lcut_cpu:.1f} % of lcut's {lcut_cpu:.2f} s")
