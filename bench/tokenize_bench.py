@@ -209,11 +209,11 @@ def main(argv: list[str] | None = None) -> int:
         f"{keywords.height} keywords; best of {args.reps}"
     )
     print("stage == reference: tokens and keywords (values, order, dtypes), replayed and end to end")
-    print(f"| {'step':<38} | {'wall s':>7} | {'CPU s':>7} |")
-    print(f"| {'-' * 38} | {'-' * 6}: | {'-' * 6}: |")
+    print(f"| {'step':<40} | {'wall s':>7} | {'CPU s':>7} |")
+    print(f"| {'-' * 40} | {'-' * 6}: | {'-' * 6}: |")
     for name, (wall, cpu) in timings.items():
         replayed = " (jieba replayed)" if name.endswith("tokenize_rows") else ""
-        print(f"| {name + replayed:<38} | {wall:7.2f} | {cpu:7.2f} |")
+        print(f"| {name + replayed:<40} | {wall:7.2f} | {cpu:7.2f} |")
     for who, cpu in beyond.items():
         print(f"{who}: {cpu:.2f} CPU s beyond lcut = {100 * cpu / lcut_cpu:.1f} % of lcut's {lcut_cpu:.2f} s")
     return 0
