@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import jieba.analyse
 import polars as pl
 import pytest
 
 from flows.steps.tokenize import (
+    _WORD,
+    TOKEN_SCHEMA,
+    _idf,
     _tokenizer,
+    _word_class,
     article_keywords,
     lexicon_frame,
     plain_tokenizer,
     segment_words,
     tokenize_rows,
 )
+
+SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 
 # Sentences as printed on the seed pages.
 WUDIAN = "7月18日,牡丹区吴店镇桥口村村民魏月菊一边听着村里“大喇叭”播放的操作方法"  # 001
@@ -85,6 +94,101 @@ def test_tokens_are_numbered_per_text_without_punctuation():
     assert "," not in body["word"].to_list() and "“" not in body["word"].to_list()
 
 
+def test_word_class_for_polars_is_pythons_word_pattern_on_every_code_point():
+    chars = [chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF]
+    ours = pl.Series(chars).str.contains(_word_class())
+    python = pl.Series([_WORD.search(c) is not None for c in chars])
+    assert ours.equals(python)
+    assert python.equals(pl.Series([c.isalnum() for c in chars]))  # what the comment says it is
+    # Why the class is built at all: the Rust engine's own `[^\W_]` disagrees on these.
+    rust = pl.Series(["①", "½", "㊿", "\u0301", "‿"]).str.contains(r"[^\W_]")
+    assert rust.to_list() == [False, False, False, True, True]
+
+
+def seed_lines() -> pl.DataFrame:
+    """Every line of the seed pages as it is read, blank ones included: real punctuation,
+    markup, Latin, digits, pinyin, full-width space and Traditional text."""
+    lines = [
+        (f"{page.stem}-l{n:03d}", page.stem, line)
+        for page in sorted(SEEDS.glob("*.txt"))
+        for n, line in enumerate(page.read_text(encoding="utf-8").split("\n"))
+    ]
+    return pl.DataFrame(lines, schema=["paragraph_id", "article_id", "text"], orient="row")
+
+
+def test_tokens_are_jiebas_tokens_holding_a_letter_or_digit_on_every_seed_line():
+    rows = seed_lines()
+    tokens = tokenize_rows(rows)
+    words = tokens.group_by("paragraph_id", maintain_order=True).agg("article_id", "pos", "word")
+    by_text = {pid: (aids, pos, ws) for pid, aids, pos, ws in words.iter_rows()}
+
+    cutter = _tokenizer()
+    dropped = 0
+    for pid, aid, text in rows.iter_rows():
+        cut = cutter.lcut(text)
+        expected = [w for w in cut if any(c.isalnum() for c in w)]
+        dropped += len(cut) - len(expected)
+        if not expected:
+            assert pid not in by_text  # an empty, blank or punctuation-only line has no token row
+            continue
+        aids, pos, ws = by_text[pid]
+        assert ws == expected
+        assert pos == list(range(len(expected)))
+        assert set(aids) == {aid}
+    assert dropped > 1000  # the seeds' punctuation and whitespace: the filter was exercised
+    assert {"2022", "A", "08", "1.5"} <= set(tokens["word"])  # digits and Latin stay
+    assert tokens.schema == TOKEN_SCHEMA
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("", []),
+        ("  \t\r\n\u3000", []),
+        ("，。！“”——……", []),
+        ("A+A-", ["A", "A"]),
+        ("2022-02-08 19:41:46", ["2022", "02", "08", "19", "41", "46"]),
+        ("COVID-19疫情 3.5%", ["COVID", "19", "疫情", "3.5%"]),
+        ("第①条 ½ café", ["第", "①", "条", "½", "caf", "é"]),  # No numbers are str.isalnum
+        ("__init__ a_b ‿", ["init", "a", "b"]),  # underscore and other connectors are no word
+        ("e\u0301", ["e"]),  # a combining mark alone is no word
+        ("１２３ＡＢＣ", ["１", "２", "３", "Ａ", "Ｂ", "Ｃ"]),
+    ],
+    ids=[
+        "empty",
+        "whitespace",
+        "punctuation",
+        "plus-minus",
+        "datetime",
+        "latin-digits",
+        "numbers",
+        "underscore",
+        "mark",
+        "fullwidth",
+    ],
+)
+def test_tokens_of_one_text_between_two_others(text, words):
+    rows = pl.DataFrame(
+        {
+            "paragraph_id": ["a-p000", "a-p001", "b-p000"],
+            "article_id": ["a", "a", "b"],
+            "text": ["牡丹区", text, "菏泽。"],
+        }
+    )
+    tokens = tokenize_rows(rows)
+    assert tokens.rows() == [
+        ("a-p000", "a", 0, "牡丹区"),
+        *[("a-p001", "a", pos, word) for pos, word in enumerate(words)],
+        ("b-p000", "b", 0, "菏泽"),
+    ]
+    assert segment_words(text) == words  # the query side cuts the same words
+
+
+def test_no_text_no_token():
+    assert tokenize_rows(seed_lines().head(0)).schema == TOKEN_SCHEMA
+    assert tokenize_rows(seed_lines().head(0)).height == 0
+
+
 def test_keywords_weigh_like_jieba_extract_tags_without_cutting_twice():
     rows = pl.DataFrame({"paragraph_id": ["x-p000"], "article_id": ["x"], "text": [MEETING]})
     ours = article_keywords(tokenize_rows(rows), top_n=1000)
@@ -113,3 +217,23 @@ def test_keywords_are_the_top_n_han_words_of_each_article():
     # Years, dates and single letters are no keywords.
     assert keywords.filter(pl.col("article_id") == "b")["keyword"].to_list() == ["菏泽"]
     assert article_keywords(tokenize_rows(rows.head(0))).height == 0
+
+
+def test_the_top_n_keywords_are_the_head_of_the_full_ranking_on_the_seeds():
+    tokens = tokenize_rows(seed_lines())
+    everything = article_keywords(tokens, top_n=1_000_000)
+    assert article_keywords(tokens, top_n=5).equals(everything.filter(pl.col("rank") <= 5))
+    assert everything.group_by("article_id").len()["len"].min() > 5  # every page has more
+
+
+def test_keywords_of_equal_weight_rank_by_word_and_the_cut_keeps_the_first():
+    words = ["菏泽甲", "菏泽乙", "菏泽丙", "菏泽丁"]  # not in the IDF table: all weigh the same
+    assert not _idf()[0].filter(pl.col("word").is_in(words)).height
+    tokens = pl.DataFrame(
+        {"paragraph_id": "x-p000", "article_id": "x", "pos": range(4), "word": words[::-1]},
+        schema=TOKEN_SCHEMA,
+    )
+    keywords = article_keywords(tokens, top_n=3)
+    assert keywords["keyword"].to_list() == sorted(words)[:3]
+    assert keywords["rank"].to_list() == [1, 2, 3]
+    assert keywords["weight"].n_unique() == 1
