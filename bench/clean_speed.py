@@ -5,7 +5,8 @@
 
 Pages: every file of the inboxes given (default: the 10 MB benchmark corpus and the five
 seeds), decoded as the flow decodes them, plus the pages of `bench.restore_corpus`
-(a quarter Traditional, lost characters, boilerplate). `--save` writes each page's whole
+(a quarter Traditional, lost characters, boilerplate) and, from each of its Simplified
+pages, a mixed one (one line converted to Traditional). `--save` writes each page's whole
 `CleanPage` (blocks with text, raw, flags, heading and gap; meta; script; stats) and the
 CPU seconds it took; a later run cleans the same pages, reports the first page whose
 output differs in any field, and prints the CPU seconds of both. CPU time
@@ -22,6 +23,8 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+
+import opencc
 
 from bench import restore_corpus
 from flows.steps import decode, discover
@@ -44,8 +47,16 @@ def load_pages(inboxes: list[Path]) -> dict[str, str]:
                 pages[f"{inbox.name}/{f.path}"] = decode.decode_bytes(Path(f.abs_path).read_bytes()).text
             except decode.DecodeError:
                 continue
+    s2t = opencc.OpenCC("s2t")
     for i, page in enumerate(restore_corpus.generate(RESTORE_PAGES, seed=3)):
         pages[f"restore_corpus/{i}"] = page.text
+        # Neither corpus has mixed pages (a Simplified page quoting a Traditional line):
+        # make one of every Simplified page by converting its second-longest line.
+        lines = page.text.split("\n")
+        if not page.traditional and len(lines) > 2:
+            n = sorted(range(len(lines)), key=lambda j: len(lines[j]))[-2]
+            lines[n] = s2t.convert(lines[n])
+            pages[f"restore_corpus/{i}-mixed"] = "\n".join(lines)
     return pages
 
 
