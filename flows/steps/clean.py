@@ -34,12 +34,14 @@ import re
 import unicodedata
 from pathlib import Path
 
+import numpy as np
 import opencc
 
 from flows.steps.model import Block, CleanPage, CleanStats, PageMeta
 
-HAN = "\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0002ffff"
-_HAN_RE = re.compile(f"[{HAN}]")
+# CJK Unified Ideographs, Extension A, and the supplementary ideographic planes.
+HAN_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0x20000, 0x2FFFF))
+HAN = "".join(f"{chr(first)}-{chr(last)}" for first, last in HAN_RANGES)
 
 # --- Traditional / Simplified ------------------------------------------------------
 
@@ -56,11 +58,26 @@ def traditional_only_chars() -> frozenset[str]:
     return frozenset(chars)
 
 
+# Bits of `_char_kinds()`.
+_IS_HAN = 1
+_IS_TRADITIONAL = 2
+
+
 @functools.cache
-def _drop_traditional() -> dict[int, None]:
-    """str.translate table deleting Traditional-only characters: counting by length
-    difference runs at C speed (a regex class of ~2700 characters is ten times slower)."""
-    return dict.fromkeys(map(ord, traditional_only_chars()))
+def _char_kinds() -> np.ndarray:
+    """Per code point, whether it is Han and whether it is Traditional-only: counting
+    through this table with numpy costs ~3 ns a character, where `str.translate` with a
+    dict costs ~50 and a regex class of ~4000 characters (some beyond the BMP) ~300."""
+    kinds = np.zeros(0x110000, dtype=np.uint8)
+    for first, last in HAN_RANGES:
+        kinds[first : last + 1] = _IS_HAN
+    kinds[[ord(ch) for ch in traditional_only_chars()]] |= _IS_TRADITIONAL
+    return kinds
+
+
+def _code_points(text: str) -> np.ndarray:
+    # surrogatepass: a lone surrogate is one code point here, as it is one character in str.
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
 
 
 @functools.cache
@@ -110,24 +127,24 @@ TRADITIONAL_SHARE = 0.05
 
 def detect_script(text: str) -> str:
     """simplified / traditional / mixed, from the share of Traditional-only characters."""
-    n_han = _HAN_RE.subn("", text)[1]
-    n_trad = len(text) - len(text.translate(_drop_traditional()))
+    kinds = _char_kinds()[_code_points(text)]
+    n_trad = np.count_nonzero(kinds & _IS_TRADITIONAL)
     if n_trad == 0:
         return "simplified"
-    if n_trad >= TRADITIONAL_SHARE * n_han:
+    if n_trad >= TRADITIONAL_SHARE * np.count_nonzero(kinds & _IS_HAN):
         return "traditional"
     return "mixed"
 
 
 def has_traditional(text: str) -> bool:
-    return len(text.translate(_drop_traditional())) != len(text)
+    return not traditional_only_chars().isdisjoint(text)
 
 
 def to_simplified(text: str) -> tuple[str, int]:
     """OpenCC t2s; returns the text and how many characters it changed."""
     converted = _t2s_convert(text)
     if len(converted) == len(text):
-        changed = sum(map(str.__ne__, text, converted))
+        changed = int(np.count_nonzero(_code_points(text) != _code_points(converted)))
     else:  # a phrase mapping changed the length: count the characters that differ in total
         changed = abs(len(text) - len(converted)) + sum(map(str.__ne__, text, converted))
     return converted, changed
