@@ -159,9 +159,12 @@ _VOWELS = "aeiouüêāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
 PINYIN_SYLLABLE = rf"(?:zh|ch|sh|[bpmfdtnlgkhjqxrzcsyw])?[{_VOWELS}]{{1,3}}(?:ng|n|r)?"
 # A reading in brackets: 報(bào). Rust-regex compatible: schemas/checks.py uses it in polars.
 PINYIN_READING = rf"[((]{PINYIN_SYLLABLE}[))]"
-# ... glued after a Han character (the look-behind keeps the character).
-_PINYIN_AFTER_HAN = re.compile(rf"(?<=[{HAN}]){PINYIN_READING}")
-_CHAR_WITH_READING = re.compile(rf"([{HAN}])\(({PINYIN_SYLLABLE})\)")
+# ... glued after a Han character (the look-behind keeps the character). Both patterns
+# start at the bracket and look back for the character: a pattern that starts with a
+# class of Han characters is tried at every character of the page, one that starts with
+# a bracket only where a bracket is (20-40x faster, same matches).
+_PINYIN_AFTER_HAN = re.compile(rf"[((](?<=[{HAN}][((]){PINYIN_SYLLABLE}[))]")
+_CHAR_WITH_READING = re.compile(rf"\((?<=([{HAN}])\()({PINYIN_SYLLABLE})\)")  # (char, reading)
 # A lost character: "?" (or U+FFFD, or private use) plus its reading; the opening bracket
 # is often lost with it (日?qǐng)).
 _LOST_WITH_READING = re.compile(rf"[?\ufffd\ue000-\uf8ff]\(?(?P<reading>{PINYIN_SYLLABLE})\)")
@@ -225,11 +228,13 @@ def strip_pinyin(text: str) -> tuple[str, int]:
 
 # --- normalisation -------------------------------------------------------------------
 
-# Full-width ASCII forms -> ASCII, ideographic space -> space (one str.translate).
-_WIDTH = {0xFF01 + i: 0x21 + i for i in range(94)} | {0x3000: 0x20}
+# Full-width ASCII forms -> ASCII, ideographic space -> space.
+_HALF_WIDTH = {chr(0xFF01 + i): chr(0x21 + i) for i in range(94)} | {"\u3000": " "}
+_FULL_WIDTH = re.compile("[\uff01-\uff5e\u3000]")
 # Control and zero-width characters; line breaks are gone already (the text is split).
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u2060\ufeff]")
 _SPACES = re.compile(r"\s+")
+_SPACES_IN_LINE = re.compile(r"[^\S\n]+")
 # "## title"; a Weibo-style "#topic#" is text, not a heading.
 _MARKDOWN_HEADING = re.compile(r"^#{1,6}\s*(?=[^#\s])(?!.*#)")
 
@@ -238,7 +243,11 @@ def normalise_text(text: str) -> str:
     """Whole-text normalisation that keeps line breaks where they are."""
     if not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
-    return _CONTROL.sub("", text.translate(_WIDTH))
+    # One str.replace per full-width form the page uses: a page holds a few of them, and
+    # str.translate with a dict looks up every character of the page (~15x slower).
+    for full in set(_FULL_WIDTH.findall(text)):
+        text = text.replace(full, _HALF_WIDTH[full])
+    return _CONTROL.sub("", text)
 
 
 def normalise_line(line: str) -> tuple[str, bool]:
@@ -248,6 +257,16 @@ def normalise_line(line: str) -> tuple[str, bool]:
     if heading:
         line = line[heading.end() :]
     return line, heading is not None
+
+
+def normalise_lines(text: str) -> tuple[list[str], list[bool]]:
+    """`normalise_line` on every line of a text, whitespace collapsed in one pass."""
+    lines = [line.strip() for line in _SPACES_IN_LINE.sub(" ", text).split("\n")]
+    headings = [False] * len(lines)
+    for i, line in enumerate(lines):
+        if line.startswith("#"):
+            lines[i], headings[i] = normalise_line(line)
+    return lines, headings
 
 
 # --- boilerplate and page metadata ----------------------------------------------------
@@ -355,27 +374,26 @@ def clean_page(text: str) -> CleanPage:
     if not raw_lines:  # "" (a file holding only a byte-order mark): "".split("\n") would give one line
         return CleanPage(blocks=[], meta=PageMeta(), script="simplified", stats=stats)
     normal = normalise_text("\n".join(raw_lines))
-    readings = page_readings(normal)
-    lines: list[str] = []
-    headings: list[bool] = []
-    flags: list[list[str]] = []
-    for line in normal.split("\n"):
-        line, heading = normalise_line(line)
-        line_flags = []
-        if line:
+    lines, headings = normalise_lines(normal)
+    flags: list[list[str]] = [[] for _ in lines]
+    # Normalising a line only drops whitespace and heading marks, so a line can hold a
+    # lost character or a glued reading only if the page does: most pages skip this.
+    has_lost = _MAYBE_LOST.search(normal) is not None
+    if has_lost or _PINYIN_AFTER_HAN.search(normal):
+        readings = page_readings(normal) if has_lost else {}
+        for i, line in enumerate(lines):
+            if not line:
+                continue
             line, lost, restored = restore_lost(line, readings)
             line, removed = strip_pinyin(line)
             stats.lost_chars += lost
             stats.restored_chars += restored
             stats.pinyin_removed += removed
             if lost:
-                line_flags.append("lost_char")
+                flags[i].append("lost_char")
             if restored:
-                line_flags.append("restored_char")
-            line, _ = normalise_line(line)  # removals may leave doubled spaces
-        lines.append(line)
-        headings.append(heading)
-        flags.append(line_flags)
+                flags[i].append("restored_char")
+            lines[i], _ = normalise_line(line)  # removals may leave doubled spaces
 
     script = detect_script("\n".join(lines))
     if script == "traditional":
