@@ -319,11 +319,16 @@ _FURNITURE = re.compile(
 )
 # Footer markers: only on lines that are not sentences (a news paragraph may mention a
 # licence; a footer line never ends like a sentence).
+# (The line-start marker is kept out of the pattern: a `^` alternative stops the regex
+# engine from skipping to the characters a marker can start with, 3x slower.)
 _FOOTER = re.compile(
     r"版权所有|版权声明|Copyright|©|ICP备|ICP证|公网安备|许可证编号|许可证\(.{1,3}\)字"
-    r"|举报电话|举报邮箱|违法和不良信息|^关于我们"
+    r"|举报电话|举报邮箱|违法和不良信息"
 )
-_SENTENCE_LIKE = re.compile(r"[。!?…]$|[。!?…][”’」』)]+$")
+_FOOTER_START = "关于我们"
+# A sentence ends in 。!?…, maybe followed by closing quotes or brackets.
+_SENTENCE_ENDS = ("。", "!", "?", "…")
+_CLOSERS = "”’」』)"
 # A navigation menu: four or more consecutive short lines with no punctuation, above the
 # first sentence of the page or below the last (a headline stack typed without blank lines
 # is at most three lines, and sits between sentences or right above the first one).
@@ -331,11 +336,16 @@ _NAV_ITEM = re.compile(r"^[\w·]{1,8}$")
 NAV_MIN_LINES = 4
 
 
+def is_sentence_like(line: str) -> bool:
+    return line.rstrip(_CLOSERS).endswith(_SENTENCE_ENDS)
+
+
 def is_boilerplate(line: str) -> bool:
     """A cleaned (Simplified) line that is page furniture, not text."""
-    if _FURNITURE.search(line):
+    if _FURNITURE.match(line):  # every alternative is anchored at the start
         return True
-    return bool(_FOOTER.search(line)) and not _SENTENCE_LIKE.search(line)
+    footer = line.startswith(_FOOTER_START) or _FOOTER.search(line) is not None
+    return footer and not is_sentence_like(line)
 
 
 def _parse_timestamp(ts: str | None) -> dt.datetime | None:
@@ -367,7 +377,7 @@ def _read_meta(line: str, meta: PageMeta) -> bool:
 
 def _nav_lines(lines: list[str]) -> set[int]:
     """Indexes of lines forming navigation menus (runs of short lines with no blank between)."""
-    sentences = [i for i, line in enumerate(lines) if _SENTENCE_LIKE.search(line)]
+    sentences = [i for i, line in enumerate(lines) if is_sentence_like(line)]
     first, last = (sentences[0], sentences[-1]) if sentences else (len(lines), -1)
     nav: set[int] = set()
     run: list[int] = []
