@@ -436,7 +436,8 @@ def clean_page(text: str) -> CleanPage:
     flags: list[list[str]] = [[] for _ in lines]
     # Normalising a line only drops whitespace and heading marks, so a line can hold a
     # lost character or a glued reading only if the page does: most pages skip this.
-    has_lost = _MAYBE_LOST.search(normal) is not None
+    # (A "?" alone is punctuation: restore_lost changes a line only at one of these.)
+    has_lost = bool(_LOST_WITH_READING.search(normal) or _PRIVATE_USE.search(normal))
     if has_lost or _PINYIN_AFTER_HAN.search(normal):
         readings = page_readings(normal) if has_lost else {}
         for i, line in enumerate(lines):
