@@ -433,7 +433,7 @@ def clean_page(text: str) -> CleanPage:
         return CleanPage(blocks=[], meta=PageMeta(), script="simplified", stats=stats)
     normal = normalise_text("\n".join(raw_lines))
     lines, headings = normalise_lines(normal)
-    flags: list[list[str]] = [[] for _ in lines]
+    flags: dict[int, list[str]] = {}  # line index -> quality flags; most lines have none
     # Normalising a line only drops whitespace and heading marks, so a line can hold a
     # lost character or a glued reading only if the page does: most pages skip this.
     # (A "?" alone is punctuation: restore_lost changes a line only at one of these.)
@@ -449,14 +449,15 @@ def clean_page(text: str) -> CleanPage:
             stats.restored_chars += restored
             stats.pinyin_removed += removed
             if lost:
-                flags[i].append("lost_char")
+                flags.setdefault(i, []).append("lost_char")
             if restored:
-                flags[i].append("restored_char")
+                flags.setdefault(i, []).append("restored_char")
             lines[i], _ = normalise_line(line)  # removals may leave doubled spaces
 
-    script = detect_script("\n".join(lines))
+    cleaned = "\n".join(lines)
+    script = detect_script(cleaned)
     if script == "traditional":
-        converted, stats.converted_chars = to_simplified("\n".join(lines))
+        converted, stats.converted_chars = to_simplified(cleaned)
         lines = converted.split("\n")
     elif script == "mixed":
         for i, line in enumerate(lines):
@@ -475,6 +476,6 @@ def clean_page(text: str) -> CleanPage:
         if not line:
             gap.append(raw)
             continue
-        blocks.append(Block(text=line, raw=raw, flags=flags[i], heading=headings[i], gap=gap))
+        blocks.append(Block(text=line, raw=raw, flags=flags.get(i, []), heading=headings[i], gap=gap))
         gap = []
     return CleanPage(blocks=blocks, meta=meta, script=script, stats=stats)
