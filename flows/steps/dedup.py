@@ -49,6 +49,7 @@ re-pointed to the complete one, so ``dup_of`` always names a kept (``unique``) p
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,6 +75,7 @@ CONTAINED_SHARE = 0.7
 FRAGMENT_MAX_SHARE = 0.95
 MIN_SKETCH_CHARS = 8  # shorter keys (captions, datelines) only ever match exactly
 MIN_FRAGMENT_CHARS = 20  # shorter "fragments" are headlines or slogans quoted in the body (seed 001)
+SKETCH_SLICE_CHARS = 1 << 19  # keys sketched together: bounds the shingle arrays (~4 MB each)
 
 METHOD_EXACT = "norm_hash"
 METHOD_NEAR = "minhash_lsh+jaccard3"
@@ -178,11 +180,17 @@ class Sketches:
     n_anchors: pl.DataFrame  # row, n_anchors
 
 
-def sketch(keys: list[str], rows: np.ndarray, chunk: int = 20_000) -> Sketches:
-    """LSH buckets and winnowing anchors of `keys` (labelled with `rows`), in bounded chunks."""
+def sketch(keys: list[str], rows: np.ndarray, slice_chars: int = SKETCH_SLICE_CHARS) -> Sketches:
+    """LSH buckets and winnowing anchors of `keys` (labelled with `rows`), a slice at a time.
+
+    The shingle arrays take ~8 bytes per character each, several at once: slices of about
+    `slice_chars` characters keep that bounded whatever the batch size.
+    """
     buckets, anchors = [], []
-    for start in range(0, len(keys), chunk):
-        part, labels = keys[start : start + chunk], rows[start : start + chunk]
+    ends = np.cumsum(np.fromiter(map(len, keys), dtype=np.int64, count=len(keys)))
+    cuts = [0, *(np.flatnonzero(np.diff(ends // slice_chars)) + 1).tolist(), len(keys)] if keys else []
+    for start, stop in itertools.pairwise(cuts):
+        part, labels = keys[start:stop], rows[start:stop]
         b = minhash.lsh_buckets(minhash.shingle_hashes(part, SHINGLE), BANDS, ROWS, LSH_SEED)
         buckets.append(
             pl.DataFrame(
@@ -203,26 +211,38 @@ def sketch(keys: list[str], rows: np.ndarray, chunk: int = 20_000) -> Sketches:
     return Sketches(bucket_frame.cast(schema_b), anchor_frame.cast(schema_a), n_anchors)
 
 
+# Candidate pairs (a, b), a < b, travel as one integer a * 2**32 + b: one hash key to
+# count and deduplicate instead of two (rows are batch positions, far below 2**31).
+_PAIR = (pl.col("row") * (1 << 32) + pl.col("row_b")).alias("pair")
+
+
+def _pair_part(a: str, b: str) -> list[pl.Expr]:
+    return [(pl.col("pair") // (1 << 32)).alias(a), (pl.col("pair") % (1 << 32)).alias(b)]
+
+
 def batch_candidates(sk: Sketches) -> pl.DataFrame:
     """Pairs (a, b), a < b, of batch rows sharing an LSH bucket or most of the shorter's anchors."""
+    # Only buckets and anchors held by two rows or more can pair anything: the self-joins
+    # run on those few. A near pair shares most of its 32 bands, hence the pair key.
+    shared_buckets = sk.buckets.filter(pl.col("bucket").is_duplicated())
     by_bucket = (
-        sk.buckets.join(sk.buckets, on=["band", "bucket"], suffix="_b")
+        shared_buckets.join(shared_buckets, on=["band", "bucket"], suffix="_b")
         .filter(pl.col("row") < pl.col("row_b"))
-        .select(pl.col("row").alias("a"), pl.col("row_b").alias("b"))
+        .select(_PAIR)
     )
-    common = sk.anchors.group_by("anchor").len("df").filter(pl.col("df") <= ANCHOR_MAX_DF)
-    rare = sk.anchors.join(common.select("anchor"), on="anchor")
-    shared = (
+    rare = sk.anchors.filter(pl.len().over("anchor").is_between(2, ANCHOR_MAX_DF))
+    by_anchor = (
         rare.join(rare, on="anchor", suffix="_b")
         .filter(pl.col("row") < pl.col("row_b"))
-        .group_by("row", "row_b")
+        .group_by(_PAIR)
         .len("shared")
+        .with_columns(_pair_part("row", "row_b"))
         .join(sk.n_anchors, on="row")
         .join(sk.n_anchors, left_on="row_b", right_on="row", suffix="_b")
         .filter(pl.col("shared") >= ANCHOR_SHARE * pl.min_horizontal("n_anchors", "n_anchors_b"))
-        .select(pl.col("row").alias("a"), pl.col("row_b").alias("b"))
+        .select("pair")
     )
-    return pl.concat([by_bucket, shared]).unique()
+    return pl.concat([by_bucket, by_anchor]).unique().select(_pair_part("a", "b"))
 
 
 # --- clustering -------------------------------------------------------------------------
@@ -237,7 +257,7 @@ class _Node:
     rank: int  # load order; stored paragraphs rank before every batch paragraph
     stored: bool
     status: str = "unique"
-    dup_of: int | None = None  # node index of the kept paragraph
+    dup_of: int | None = None  # node id of the kept paragraph
     similarity: float | None = None
     members: list[int] = field(default_factory=list)  # nodes whose dup_of is this node
 
@@ -246,10 +266,10 @@ class _Node:
         return minhash.shingle_set(self.key, SHINGLE)
 
 
-def _assign(nodes: list[_Node], adjacency: dict[int, set[int]], batch_order: list[int]) -> list[int]:
+def _assign(nodes: dict[int, _Node], adjacency: dict[int, set[int]], batch_order: list[int]) -> list[int]:
     """Greedy clustering in load order; returns the stored nodes demoted to fragments."""
     demoted = []
-    processed = {i for i, n in enumerate(nodes) if n.stored}
+    processed = {i for i, n in nodes.items() if n.stored}
     for x in batch_order:
         node = nodes[x]
         kept = [p for p in adjacency.get(x, ()) if p in processed and nodes[p].status == "unique"]
@@ -298,7 +318,7 @@ def _is_fragment(short: str, long: str) -> bool:
     return MIN_FRAGMENT_CHARS <= len(short) <= FRAGMENT_MAX_SHARE * len(long)
 
 
-def _point(nodes: list[_Node], x: int, kept: int, status: str, similarity: float) -> None:
+def _point(nodes: dict[int, _Node], x: int, kept: int, status: str, similarity: float) -> None:
     nodes[x].status, nodes[x].dup_of, nodes[x].similarity = status, kept, round(similarity, 4)
     nodes[kept].members.append(x)
 
@@ -324,21 +344,23 @@ def mark_duplicates(
     The result does not depend on the order of the input rows (see the module docstring).
     """
     ordered = load_order(paragraphs, documents)
+    n = ordered.height
     ids = ordered["paragraph_id"].to_list()
     keys = norm_keys(ordered["text"]).to_list()
     hashes = [norm_hash(k) for k in keys]
 
     # Exact copies inside the batch collapse onto their first row (the representative).
     first_of: dict[str, int] = {}
-    rep = [first_of.setdefault(h, i) for i, h in enumerate(hashes)]
-    reps = np.array(sorted(first_of.values()), dtype=np.int64)
-    sketched = np.array([r for r in reps if len(keys[r]) >= MIN_SKETCH_CHARS], dtype=np.int64)
-    sk = sketch([keys[r] for r in sketched], sketched)
+    rep = np.fromiter((first_of.setdefault(h, i) for i, h in enumerate(hashes)), dtype=np.int64, count=n)
+    reps = np.fromiter(first_of.values(), dtype=np.int64, count=len(first_of))  # ascending
+    key_chars = np.fromiter(map(len, keys), dtype=np.int64, count=n)
+    sketched = reps[key_chars[reps] >= MIN_SKETCH_CHARS]
+    sk = sketch([keys[r] for r in sketched.tolist()], sketched)
 
     stored = history(
         Probe(
             hashes=pl.DataFrame(
-                {"row": reps, "norm_hash": [hashes[r] for r in reps]},
+                {"row": reps, "norm_hash": [hashes[r] for r in reps.tolist()]},
                 schema={"row": pl.Int64, "norm_hash": pl.String},
             ),
             buckets=sk.buckets,
@@ -346,72 +368,98 @@ def mark_duplicates(
         )
     )
 
-    nodes = [_Node(ids[r], keys[r], rank=int(r), stored=False) for r in range(len(ids))]
-    node_of_pkey: dict[int, int] = {}
-    for pk, pid, key in stored.keys.iter_rows():
-        node_of_pkey[pk] = len(nodes)
-        nodes.append(_Node(pid, key, rank=-1, stored=True))
-    node_of_pid = {nodes[i].paragraph_id: i for i in node_of_pkey.values()}
+    # Nodes only for the paragraphs that can be marked by comparison: representatives with a
+    # candidate or a stored exact copy, and the stored paragraphs. Node ids: a batch
+    # paragraph's row, n + j for the j-th stored one (ties between stored ones go by id).
+    nodes: dict[int, _Node] = {}
+    stored_ids: list[str] = []
 
-    stored_exact = dict(stored.exact.iter_rows())
-    for r in reps.tolist():
-        pid = stored_exact.get(r)
-        if pid is not None:
-            if pid not in node_of_pid:
-                node_of_pid[pid] = len(nodes)
-                nodes.append(_Node(pid, keys[r], rank=-1, stored=True))
-            _point(nodes, r, node_of_pid[pid], "exact", 1.0)
+    def stored_node(pid: str, key: str) -> int:
+        nodes[n + len(stored_ids)] = _Node(pid, key, rank=-1, stored=True)
+        stored_ids.append(pid)
+        return n + len(stored_ids) - 1
+
+    def batch_node(r: int) -> _Node:
+        if r not in nodes:
+            nodes[r] = _Node(ids[r], keys[r], rank=r, stored=False)
+        return nodes[r]
+
+    node_of_pkey = {pk: stored_node(pid, key) for pk, pid, key in stored.keys.iter_rows()}
+    node_of_pid = {nodes[i].paragraph_id: i for i in node_of_pkey.values()}
+    for r, pid in sorted(dict(stored.exact.iter_rows()).items()):
+        if pid not in node_of_pid:
+            node_of_pid[pid] = stored_node(pid, keys[r])
+        batch_node(r)
+        _point(nodes, r, node_of_pid[pid], "exact", 1.0)
 
     adjacency: dict[int, set[int]] = {}
-    for a, b in batch_candidates(sk).iter_rows():
+    pairs = batch_candidates(sk)
+    for a, b in zip(pairs["a"].to_list(), pairs["b"].to_list(), strict=True):
         adjacency.setdefault(a, set()).add(b)
         adjacency.setdefault(b, set()).add(a)
     for r, pk in stored.pairs.iter_rows():
         if pk in node_of_pkey:
             adjacency.setdefault(r, set()).add(node_of_pkey[pk])
-    undecided = [int(r) for r in reps if nodes[r].status == "unique"]
+    undecided = sorted(r for r in adjacency if batch_node(r).status == "unique")
     demoted = _assign(nodes, adjacency, undecided)
-
-    # Copies follow their representative: exact of it if it is kept, else what it is.
-    for i, r in enumerate(rep):
-        if i != r:
-            head = nodes[r]
-            if head.status == "unique":
-                _point(nodes, i, r, "exact", 1.0)
-            else:
-                assert head.dup_of is not None and head.similarity is not None
-                _point(nodes, i, head.dup_of, head.status, head.similarity)
-
+    marks = _Marks.of(nodes, n, rep)
     return DedupResult(
-        paragraphs=_with_provenance(ordered, nodes, keys, hashes),
-        index=index_rows([i for i in range(len(ids)) if nodes[i].status == "unique"], ids, keys, hashes, sk),
-        history_updates=_history_updates(nodes, demoted),
+        paragraphs=_with_provenance(ordered, marks, nodes, stored_ids, hashes),
+        index=index_rows(np.flatnonzero(marks.status == 0).tolist(), ids, keys, hashes, sk),
+        history_updates=_history_updates(nodes, demoted, marks.dup_of),
     )
 
 
-_METHOD = {"exact": METHOD_EXACT, "near": METHOD_NEAR, "contained": METHOD_CONTAINED}
+_STATUSES = ("unique", "exact", "near", "contained")
+_METHODS = (None, METHOD_EXACT, METHOD_NEAR, METHOD_CONTAINED)
+
+
+@dataclass
+class _Marks:
+    """The outcome per batch row, as arrays (no object per row)."""
+
+    status: np.ndarray  # int8, index into _STATUSES
+    dup_of: np.ndarray  # int64 node id of the kept paragraph, -1 for none
+    similarity: np.ndarray  # float64, NaN for none
+
+    @classmethod
+    def of(cls, nodes: dict[int, _Node], n: int, rep: np.ndarray) -> _Marks:
+        status = np.zeros(n, dtype=np.int8)
+        dup_of = np.full(n, -1, dtype=np.int64)
+        similarity = np.full(n, np.nan)
+        for i, node in nodes.items():
+            if i < n and node.dup_of is not None:
+                status[i], dup_of[i] = _STATUSES.index(node.status), node.dup_of
+                similarity[i] = node.similarity
+        # Copies follow their representative: exact of it if it is kept, else what it is.
+        copies = np.flatnonzero(rep != np.arange(n))
+        head = rep[copies]
+        kept = status[head] == 0
+        status[copies] = np.where(kept, _STATUSES.index("exact"), status[head])
+        dup_of[copies] = np.where(kept, head, dup_of[head])
+        similarity[copies] = np.where(kept, 1.0, similarity[head])
+        return cls(status, dup_of, similarity)
 
 
 def _with_provenance(
-    ordered: pl.DataFrame, nodes: list[_Node], keys: list[str], hashes: list[str]
+    ordered: pl.DataFrame, marks: _Marks, nodes: dict[int, _Node], stored_ids: list[str], hashes: list[str]
 ) -> pl.DataFrame:
-    batch = nodes[: ordered.height]
+    n = ordered.height
+    all_ids = pl.concat([ordered["paragraph_id"], pl.Series(stored_ids, dtype=pl.String)])
+    # A kept paragraph's cluster: itself and every batch or stored paragraph pointing at it.
+    pointing = np.concatenate(
+        [marks.dup_of, [nd.dup_of for i, nd in nodes.items() if i >= n and nd.dup_of is not None]]
+    )
+    members = np.bincount(pointing[pointing >= 0].astype(np.int64), minlength=n)[:n]
+    status = pl.Series(marks.status)
     return ordered.with_columns(
         pl.lit(NORM_VERSION, dtype=pl.Int32).alias("norm_version"),
         pl.Series("norm_hash", hashes, dtype=pl.String),
-        pl.Series("dup_status", [n.status for n in batch], dtype=pl.String),
-        pl.Series(
-            "dup_of",
-            [None if n.dup_of is None else nodes[n.dup_of].paragraph_id for n in batch],
-            dtype=pl.String,
-        ),
-        pl.Series("similarity", [n.similarity for n in batch], dtype=pl.Float64),
-        pl.Series("dup_method", [_METHOD.get(n.status) for n in batch], dtype=pl.String),
-        pl.Series(
-            "cluster_size",
-            [1 + len(n.members) if n.status == "unique" else 1 for n in batch],
-            dtype=pl.Int32,
-        ),
+        status.replace_strict(dict(enumerate(_STATUSES)), return_dtype=pl.String).alias("dup_status"),
+        all_ids.gather(pl.Series(marks.dup_of).replace(-1, None)).alias("dup_of"),
+        pl.Series("similarity", marks.similarity, dtype=pl.Float64).fill_nan(None),
+        status.replace_strict(dict(enumerate(_METHODS)), return_dtype=pl.String).alias("dup_method"),
+        pl.Series("cluster_size", np.where(marks.status == 0, 1 + members, 1), dtype=pl.Int32),
     )
 
 
@@ -458,7 +506,7 @@ def index_all(paragraph_ids: list[str], texts: pl.Series) -> dict[str, pl.DataFr
     return index_rows(list(range(len(keys))), paragraph_ids, keys, [norm_hash(k) for k in keys], sk)
 
 
-def _history_updates(nodes: list[_Node], demoted: list[int]) -> pl.DataFrame:
+def _history_updates(nodes: dict[int, _Node], demoted: list[int], batch_dup_of: np.ndarray) -> pl.DataFrame:
     rows = [
         {
             "paragraph_id": nodes[d].paragraph_id,
@@ -468,11 +516,8 @@ def _history_updates(nodes: list[_Node], demoted: list[int]) -> pl.DataFrame:
         }
         for d in demoted
     ]
-    grown = {
-        nodes[n.dup_of].paragraph_id
-        for n in nodes
-        if n.dup_of is not None and nodes[n.dup_of].stored and not n.stored
-    }
+    # Stored kept paragraphs that batch paragraphs now point at (stored node ids are >= n).
+    grown = {nodes[int(i)].paragraph_id for i in np.unique(batch_dup_of[batch_dup_of >= len(batch_dup_of)])}
     rows += [
         {"paragraph_id": p, "dup_of": None, "similarity": None, "dup_method": None} for p in sorted(grown)
     ]
