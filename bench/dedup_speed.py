@@ -129,7 +129,11 @@ def measure(case: str, work: Path, reference: Path, rev: str | None, out: Path) 
         figures[f"{run}_wall_s"] = time.perf_counter() - wall
         figures[f"{run}_peak_mb"] = (_status_kb("VmHWM") - rss_before) / 1024
         if run == "cold":
-            tables = {"paragraphs": result.paragraphs, **result.index, "history_updates": result.history_updates}
+            tables = {
+                "paragraphs": result.paragraphs,
+                **result.index,
+                "history_updates": result.history_updates,
+            }
             for name in RESULT_TABLES:
                 tables[name].write_parquet(out / f"{case}-{name}.parquet")
         del result
@@ -137,7 +141,15 @@ def measure(case: str, work: Path, reference: Path, rev: str | None, out: Path) 
 
 
 def run_case(case: str, args: argparse.Namespace, rev: str | None, out: Path) -> dict[str, float]:
-    command = [sys.executable, "-m", "bench.dedup_speed", "--inbox", str(args.inbox), "--work", str(args.work)]
+    command = [
+        sys.executable,
+        "-m",
+        "bench.dedup_speed",
+        "--inbox",
+        str(args.inbox),
+        "--work",
+        str(args.work),
+    ]
     command += ["--child", case, "--out", str(out)] + (["--rev", rev] if rev else [])
     done = subprocess.run(command, check=True, capture_output=True, text=True)
     return json.loads(done.stdout.splitlines()[-1])
@@ -166,7 +178,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--inbox", type=Path, required=True)
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "dedup-speed")
-    parser.add_argument("--save-reference", action="store_true", help="save this code's results as the reference")
+    parser.add_argument(
+        "--save-reference", action="store_true", help="save this code's results as the reference"
+    )
     parser.add_argument("--before", metavar="REV", help="also measure dedup/minhash as of this git revision")
     parser.add_argument("--cases", nargs="+", choices=CASES, default=list(CASES))
     parser.add_argument("--child", choices=CASES, help=argparse.SUPPRESS)
@@ -189,7 +203,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     runs = {"after": None} if args.before is None else {"before": args.before, "after": None}
-    print(f"{'case':<6} {'paragraphs':>10} {'version':<8} {'CPU s':>7} {'warm CPU s':>10} {'peak RSS +MB':>12}")
+    print(
+        f"{'case':<6} {'paragraphs':>10} {'version':<8} {'CPU s':>7} {'warm CPU s':>10} {'peak RSS +MB':>12}"
+    )
     for case in args.cases:
         for label, rev in runs.items():
             with tempfile.TemporaryDirectory() as out:
