@@ -186,7 +186,7 @@ def sketch(keys: list[str], rows: np.ndarray, slice_chars: int = SKETCH_SLICE_CH
     The shingle arrays take ~8 bytes per character each, several at once: slices of about
     `slice_chars` characters keep that bounded whatever the batch size.
     """
-    buckets, anchors = [], []
+    buckets, anchors, counts = [], [], []
     ends = np.cumsum(np.fromiter(map(len, keys), dtype=np.int64, count=len(keys)))
     cuts = [0, *(np.flatnonzero(np.diff(ends // slice_chars)) + 1).tolist(), len(keys)] if keys else []
     for start, stop in itertools.pairwise(cuts):
@@ -202,47 +202,60 @@ def sketch(keys: list[str], rows: np.ndarray, slice_chars: int = SKETCH_SLICE_CH
             )
         )
         owner, anchor = minhash.winnow(minhash.shingle_hashes(part, ANCHOR_SHINGLE), ANCHOR_WINDOW)
-        anchors.append(pl.DataFrame({"row": labels[owner], "anchor": anchor}).unique(maintain_order=True))
+        anchors.append(pl.DataFrame({"row": labels[owner], "anchor": anchor}))
+        n = np.bincount(owner, minlength=len(part))
+        counts.append(pl.DataFrame({"row": labels[n > 0], "n_anchors": n[n > 0]}))
     schema_b = {"row": pl.Int64, "band": pl.Int16, "bucket": pl.Int64}
     schema_a = {"row": pl.Int64, "anchor": pl.Int64}
-    bucket_frame = pl.concat(buckets) if buckets else pl.DataFrame(schema=schema_b)
-    anchor_frame = pl.concat(anchors) if anchors else pl.DataFrame(schema=schema_a)
-    n_anchors = anchor_frame.group_by("row").len("n_anchors").cast({"n_anchors": pl.Int32})
-    return Sketches(bucket_frame.cast(schema_b), anchor_frame.cast(schema_a), n_anchors)
-
-
-# Candidate pairs (a, b), a < b, travel as one integer a * 2**32 + b: one hash key to
-# count and deduplicate instead of two (rows are batch positions, far below 2**31).
-_PAIR = (pl.col("row") * (1 << 32) + pl.col("row_b")).alias("pair")
-
-
-def _pair_part(a: str, b: str) -> list[pl.Expr]:
-    return [(pl.col("pair") // (1 << 32)).alias(a), (pl.col("pair") % (1 << 32)).alias(b)]
+    schema_n = {"row": pl.Int64, "n_anchors": pl.Int32}
+    return Sketches(
+        pl.concat(buckets).cast(schema_b) if buckets else pl.DataFrame(schema=schema_b),
+        pl.concat(anchors).cast(schema_a) if anchors else pl.DataFrame(schema=schema_a),
+        pl.concat(counts).cast(schema_n) if counts else pl.DataFrame(schema=schema_n),
+    )
 
 
 def batch_candidates(sk: Sketches) -> pl.DataFrame:
     """Pairs (a, b), a < b, of batch rows sharing an LSH bucket or most of the shorter's anchors."""
-    # Only buckets and anchors held by two rows or more can pair anything: the self-joins
-    # run on those few. A near pair shares most of its 32 bands, hence the pair key.
-    shared_buckets = sk.buckets.filter(pl.col("bucket").is_duplicated())
-    by_bucket = (
-        shared_buckets.join(shared_buckets, on=["band", "bucket"], suffix="_b")
-        .filter(pl.col("row") < pl.col("row_b"))
-        .select(_PAIR)
+    # A near pair shares most of its 32 bands: each distinct set of rows sharing a bucket
+    # is paired once, not once per band (that was ~30 join rows per pair).
+    bucket_groups = (
+        sk.buckets.filter(pl.col("bucket").is_duplicated())
+        .group_by("band", "bucket")
+        .agg(pl.col("row").sort())
+        .select(pl.col("row").unique())["row"]
     )
-    rare = sk.anchors.filter(pl.len().over("anchor").is_between(2, ANCHOR_MAX_DF))
-    by_anchor = (
-        rare.join(rare, on="anchor", suffix="_b")
-        .filter(pl.col("row") < pl.col("row_b"))
-        .group_by(_PAIR)
-        .len("shared")
-        .with_columns(_pair_part("row", "row_b"))
-        .join(sk.n_anchors, on="row")
-        .join(sk.n_anchors, left_on="row_b", right_on="row", suffix="_b")
-        .filter(pl.col("shared") >= ANCHOR_SHARE * pl.min_horizontal("n_anchors", "n_anchors_b"))
-        .select("pair")
-    )
-    return pl.concat([by_bucket, by_anchor]).unique().select(_pair_part("a", "b"))
+    by_bucket = _pairs_in_groups(bucket_groups.explode().to_numpy(), bucket_groups.list.len().to_numpy())
+    # Anchors held by 2 .. ANCHOR_MAX_DF rows (more: a stock phrase) pair their rows; a
+    # pair is a candidate when it shares most of the shorter key's anchors. In numpy: the
+    # anchor table is large and polars' grouping of it costs ~100 MB of hash tables.
+    order = np.argsort(sk.anchors["anchor"].to_numpy(), kind="stable")
+    anchor, row = sk.anchors["anchor"].to_numpy()[order], sk.anchors["row"].to_numpy()[order]
+    sizes = np.diff(np.flatnonzero(np.r_[True, anchor[1:] != anchor[:-1]]), append=len(anchor))
+    rare = (sizes >= 2) & (sizes <= ANCHOR_MAX_DF)
+    pairs, shared = np.unique(_pairs_in_groups(row[np.repeat(rare, sizes)], sizes[rare]), return_counts=True)
+    n_anchors = np.zeros(int(sk.n_anchors["row"].max() or 0) + 1, dtype=np.int64)
+    n_anchors[sk.n_anchors["row"].to_numpy()] = sk.n_anchors["n_anchors"].to_numpy()
+    fewer = np.minimum(n_anchors[pairs >> 32], n_anchors[pairs & 0xFFFFFFFF])
+    by_anchor = pairs[shared >= ANCHOR_SHARE * fewer]
+    both = np.union1d(by_bucket, by_anchor)
+    return pl.DataFrame({"a": both >> 32, "b": both & 0xFFFFFFFF}, schema={"a": pl.Int64, "b": pl.Int64})
+
+
+def _pairs_in_groups(rows: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Every pair a < b of distinct rows within a group, as one integer a * 2**32 + b.
+
+    `rows` holds the groups one after the other (`sizes` long); rows are batch positions,
+    far below 2**31, so a pair packs into one int64 to count and dedupe.
+    """
+    rows, sizes = rows.astype(np.int64), sizes.astype(np.int64)
+    position = np.arange(len(rows))
+    later = np.repeat(np.cumsum(sizes), sizes) - position - 1  # rows after this one in its group
+    first = np.repeat(position, later)
+    run_start = np.repeat(np.cumsum(later) - later, later)
+    second = rows[first + 1 + (np.arange(len(first)) - run_start)]
+    first = rows[first]
+    return np.minimum(first, second) * (1 << 32) + np.maximum(first, second)
 
 
 # --- clustering -------------------------------------------------------------------------
@@ -260,10 +273,7 @@ class _Node:
     dup_of: int | None = None  # node id of the kept paragraph
     similarity: float | None = None
     members: list[int] = field(default_factory=list)  # nodes whose dup_of is this node
-
-    @functools.cached_property
-    def shingles(self) -> frozenset[str]:
-        return minhash.shingle_set(self.key, SHINGLE)
+    shingles: frozenset[int] = frozenset()  # hashed SHINGLE-shingles of key (minhash.shingle_sets)
 
 
 def _assign(nodes: dict[int, _Node], adjacency: dict[int, set[int]], batch_order: list[int]) -> list[int]:
@@ -346,7 +356,8 @@ def mark_duplicates(
     ordered = load_order(paragraphs, documents)
     n = ordered.height
     ids = ordered["paragraph_id"].to_list()
-    keys = norm_keys(ordered["text"]).to_list()
+    key_series = norm_keys(ordered["text"])
+    keys = key_series.to_list()
     hashes = [norm_hash(k) for k in keys]
 
     # Exact copies inside the batch collapse onto their first row (the representative).
@@ -401,11 +412,17 @@ def mark_duplicates(
         if pk in node_of_pkey:
             adjacency.setdefault(r, set()).add(node_of_pkey[pk])
     undecided = sorted(r for r in adjacency if batch_node(r).status == "unique")
+    for node, shingles in zip(
+        nodes.values(), minhash.shingle_sets([nd.key for nd in nodes.values()], SHINGLE), strict=True
+    ):
+        node.shingles = shingles
     demoted = _assign(nodes, adjacency, undecided)
     marks = _Marks.of(nodes, n, rep)
+    result = _with_provenance(ordered, marks, nodes, stored_ids, hashes)
+    keyed = result.select("paragraph_id", "norm_hash", key_series.alias("norm_key"))
     return DedupResult(
-        paragraphs=_with_provenance(ordered, marks, nodes, stored_ids, hashes),
-        index=index_rows(np.flatnonzero(marks.status == 0).tolist(), ids, keys, hashes, sk),
+        paragraphs=result,
+        index=index_rows(marks.status == 0, keyed, sk),
         history_updates=_history_updates(nodes, demoted, marks.dup_of),
     )
 
@@ -463,47 +480,51 @@ def _with_provenance(
     )
 
 
-def index_rows(
-    kept: list[int], ids: list[str], keys: list[str], hashes: list[str], sk: Sketches
-) -> dict[str, pl.DataFrame]:
-    """dedup_keys / dedup_bands / dedup_anchors rows of the rows `kept`: what later runs match."""
-    frame = pl.DataFrame(
-        {
-            "row": kept,
-            "pkey": [pkey(ids[i]) for i in kept],
-            "paragraph_id": [ids[i] for i in kept],
-            "norm_version": [NORM_VERSION] * len(kept),
-            "norm_hash": [hashes[i] for i in kept],
-            "norm_key": [keys[i] for i in kept],
-        },
-        schema={
-            "row": pl.Int64,
-            "pkey": pl.Int64,
-            "paragraph_id": pl.String,
-            "norm_version": pl.Int32,
-            "norm_hash": pl.String,
-            "norm_key": pl.String,
-        },
+def index_rows(kept: np.ndarray, keyed: pl.DataFrame, sk: Sketches) -> dict[str, pl.DataFrame]:
+    """dedup_keys / dedup_bands / dedup_anchors rows of the rows `kept`: what later runs match.
+
+    `kept` is a boolean mask over the rows of `keyed` (paragraph_id, norm_hash, norm_key);
+    sketch rows are selected by that mask, not by joins (no hash tables over the sketches).
+    """
+    rows = np.flatnonzero(kept)
+    pkeys = np.fromiter(
+        map(pkey, keyed["paragraph_id"].gather(rows).to_list()), dtype=np.int64, count=len(rows)
     )
-    pkeys = frame.select("row", "pkey")
-    dedup_keys = (
-        frame.join(sk.n_anchors, on="row", how="left")
-        .with_columns(pl.col("n_anchors").fill_null(0))
-        .select("pkey", "paragraph_id", "norm_version", "norm_hash", "norm_key", "n_anchors")
-    )
+    pkey_of_row = np.zeros(len(kept), dtype=np.int64)
+    pkey_of_row[rows] = pkeys
+    n_anchors = np.zeros(len(kept), dtype=np.int32)
+    n_anchors[sk.n_anchors["row"].to_numpy()] = sk.n_anchors["n_anchors"].to_numpy()
+
+    def of_kept(sketch_rows: pl.DataFrame, *columns: str) -> pl.DataFrame:
+        row = sketch_rows["row"].to_numpy()
+        mine = kept[row]
+        return sketch_rows.filter(mine).select(*columns, pl.Series("pkey", pkey_of_row[row[mine]]))
+
     return {
-        "dedup_keys": dedup_keys,
-        "dedup_bands": sk.buckets.join(pkeys, on="row").select("band", "bucket", "pkey"),
-        "dedup_anchors": sk.anchors.join(pkeys, on="row").select("anchor", "pkey"),
+        "dedup_keys": keyed[rows].select(
+            pl.Series("pkey", pkeys),
+            "paragraph_id",
+            pl.lit(NORM_VERSION, dtype=pl.Int32).alias("norm_version"),
+            "norm_hash",
+            "norm_key",
+            pl.Series("n_anchors", n_anchors[rows]),
+        ),
+        "dedup_bands": of_kept(sk.buckets, "band", "bucket"),
+        "dedup_anchors": of_kept(sk.anchors, "anchor"),
     }
 
 
 def index_all(paragraph_ids: list[str], texts: pl.Series) -> dict[str, pl.DataFrame]:
     """Index rows for paragraphs all known to be kept (rebuilding the index for a new key version)."""
-    keys = norm_keys(texts).to_list()
-    rows = [i for i, k in enumerate(keys) if len(k) >= MIN_SKETCH_CHARS]
-    sk = sketch([keys[i] for i in rows], np.array(rows, dtype=np.int64))
-    return index_rows(list(range(len(keys))), paragraph_ids, keys, [norm_hash(k) for k in keys], sk)
+    key_series = norm_keys(texts)
+    keys = key_series.to_list()
+    rows = np.array([i for i, k in enumerate(keys) if len(k) >= MIN_SKETCH_CHARS], dtype=np.int64)
+    sk = sketch([keys[i] for i in rows.tolist()], rows)
+    keyed = pl.DataFrame(
+        {"paragraph_id": paragraph_ids, "norm_hash": [norm_hash(k) for k in keys], "norm_key": key_series},
+        schema={"paragraph_id": pl.String, "norm_hash": pl.String, "norm_key": pl.String},
+    )
+    return index_rows(np.ones(len(keys), dtype=bool), keyed, sk)
 
 
 def _history_updates(nodes: dict[int, _Node], demoted: list[int], batch_dup_of: np.ndarray) -> pl.DataFrame:

@@ -7,6 +7,7 @@ per character), and rensa computes the MinHash signatures from one flat buffer.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -120,6 +121,7 @@ def winnow(shingles: Shingles, window: int) -> tuple[np.ndarray, np.ndarray]:
     only on local content, so any shared substring of at least window + k - 1 characters
     yields a shared anchor, and every anchor of an exact fragment is an anchor of the
     paragraph it was cut from. A key with fewer than `window` shingles keeps its minimum.
+    Each (key index, anchor) pair comes once, in the order first found.
     """
     h, off = shingles.hashes, shingles.offsets
     n = len(off) - 1
@@ -143,10 +145,16 @@ def winnow(shingles: Shingles, window: int) -> tuple[np.ndarray, np.ndarray]:
         hashes_out.append(mins[pick])
     if not rows_out:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    # Consecutive windows mostly share their minimum; callers drop the remaining repeats.
+    # Consecutive windows mostly share their minimum: drop those repeats first (cheap), then
+    # the few left (a stretch of text repeated further on), keeping first occurrences.
     rows, hashes = np.concatenate(rows_out), np.concatenate(hashes_out).view(np.int64)
     fresh = np.ones(len(rows), dtype=bool)
     fresh[1:] = (rows[1:] != rows[:-1]) | (hashes[1:] != hashes[:-1])
+    rows, hashes = rows[fresh], hashes[fresh]
+    order = np.lexsort((hashes, rows))  # stable: equal pairs stay in order of occurrence
+    repeat = (rows[order][1:] == rows[order][:-1]) & (hashes[order][1:] == hashes[order][:-1])
+    fresh = np.ones(len(rows), dtype=bool)
+    fresh[order[1:][repeat]] = False
     return rows[fresh], hashes[fresh]
 
 
@@ -157,14 +165,29 @@ def shingle_set(key: str, k: int) -> frozenset[str]:
     return frozenset(key[i : i + k] for i in range(len(key) - k + 1))
 
 
-def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+def shingle_sets(keys: list[str], k: int) -> list[frozenset[int]]:
+    """The k-character shingles of each key as a set of their hashes, all keys at once.
+
+    For k <= 3 the hash is one-to-one on shingles (up to three 21-bit code points packed
+    into 63 bits, then the bijective mixer; keys hold no NUL, the padding of a short key),
+    so set sizes and intersections, hence `jaccard` and `containment`, equal those of
+    `shingle_set`'s strings, without a Python string per shingle.
+    """
+    if k > 3:
+        raise ValueError(f"shingle hashes are one-to-one only for k <= 3, not {k}")
+    shingles = shingle_hashes(keys, k)
+    flat, offsets = shingles.hashes.tolist(), shingles.offsets.tolist()
+    return [frozenset(flat[start:stop]) for start, stop in itertools.pairwise(offsets)]
+
+
+def jaccard(a: frozenset, b: frozenset) -> float:
     if not a or not b:
         return 0.0
     inter = len(a & b)
     return inter / (len(a) + len(b) - inter)
 
 
-def containment(part: frozenset[str], whole: frozenset[str]) -> float:
+def containment(part: frozenset, whole: frozenset) -> float:
     """Share of `part`'s shingles found in `whole`."""
     if not part:
         return 0.0
