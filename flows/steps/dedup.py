@@ -379,9 +379,31 @@ def mark_duplicates(
         )
     )
 
-    # Nodes only for the paragraphs that can be marked by comparison: representatives with a
-    # candidate or a stored exact copy, and the stored paragraphs. Node ids: a batch
-    # paragraph's row, n + j for the j-th stored one (ties between stored ones go by id).
+    nodes, stored_ids, adjacency = _graph(ids, keys, stored, batch_candidates(sk))
+    undecided = sorted(r for r in adjacency if nodes[r].status == "unique")
+    demoted = _assign(nodes, adjacency, undecided)
+    marks = _Marks.of(nodes, n, rep)
+    result = _with_provenance(ordered, marks, nodes, stored_ids, hashes)
+    keyed = result.select("paragraph_id", "norm_hash", key_series.alias("norm_key"))
+    return DedupResult(
+        paragraphs=result,
+        index=index_rows(marks.status == 0, keyed, sk),
+        history_updates=_history_updates(nodes, demoted, marks.dup_of),
+    )
+
+
+def _graph(
+    ids: list[str], keys: list[str], stored: Stored, pairs: pl.DataFrame
+) -> tuple[dict[int, _Node], list[str], dict[int, set[int]]]:
+    """The clustering's nodes, the stored paragraphs' ids (in node order) and candidate edges.
+
+    Nodes exist only for what can be marked by comparison: batch representatives with a
+    candidate or a stored exact copy (already pointed at it), and the stored paragraphs.
+    A node's id is its batch row, or n + j for the j-th stored paragraph (ties between
+    stored paragraphs go by id). Rows without a node stay unique or follow their
+    representative (`_Marks`).
+    """
+    n = len(ids)
     nodes: dict[int, _Node] = {}
     stored_ids: list[str] = []
 
@@ -390,10 +412,9 @@ def mark_duplicates(
         stored_ids.append(pid)
         return n + len(stored_ids) - 1
 
-    def batch_node(r: int) -> _Node:
+    def batch_node(r: int) -> None:
         if r not in nodes:
             nodes[r] = _Node(ids[r], keys[r], rank=r, stored=False)
-        return nodes[r]
 
     node_of_pkey = {pk: stored_node(pid, key) for pk, pid, key in stored.keys.iter_rows()}
     node_of_pid = {nodes[i].paragraph_id: i for i in node_of_pkey.values()}
@@ -404,27 +425,20 @@ def mark_duplicates(
         _point(nodes, r, node_of_pid[pid], "exact", 1.0)
 
     adjacency: dict[int, set[int]] = {}
-    pairs = batch_candidates(sk)
     for a, b in zip(pairs["a"].to_list(), pairs["b"].to_list(), strict=True):
         adjacency.setdefault(a, set()).add(b)
         adjacency.setdefault(b, set()).add(a)
     for r, pk in stored.pairs.iter_rows():
         if pk in node_of_pkey:
             adjacency.setdefault(r, set()).add(node_of_pkey[pk])
-    undecided = sorted(r for r in adjacency if batch_node(r).status == "unique")
+    for r in adjacency:
+        batch_node(r)
+    keyed_nodes = list(nodes.values())
     for node, shingles in zip(
-        nodes.values(), minhash.shingle_sets([nd.key for nd in nodes.values()], SHINGLE), strict=True
+        keyed_nodes, minhash.shingle_sets([x.key for x in keyed_nodes], SHINGLE), strict=True
     ):
         node.shingles = shingles
-    demoted = _assign(nodes, adjacency, undecided)
-    marks = _Marks.of(nodes, n, rep)
-    result = _with_provenance(ordered, marks, nodes, stored_ids, hashes)
-    keyed = result.select("paragraph_id", "norm_hash", key_series.alias("norm_key"))
-    return DedupResult(
-        paragraphs=result,
-        index=index_rows(marks.status == 0, keyed, sk),
-        history_updates=_history_updates(nodes, demoted, marks.dup_of),
-    )
+    return nodes, stored_ids, adjacency
 
 
 _STATUSES = ("unique", "exact", "near", "contained")
@@ -464,10 +478,9 @@ def _with_provenance(
     n = ordered.height
     all_ids = pl.concat([ordered["paragraph_id"], pl.Series(stored_ids, dtype=pl.String)])
     # A kept paragraph's cluster: itself and every batch or stored paragraph pointing at it.
-    pointing = np.concatenate(
-        [marks.dup_of, [nd.dup_of for i, nd in nodes.items() if i >= n and nd.dup_of is not None]]
-    )
-    members = np.bincount(pointing[pointing >= 0].astype(np.int64), minlength=n)[:n]
+    demoted = [node.dup_of for i, node in nodes.items() if i >= n and node.dup_of is not None]
+    pointing = np.concatenate([marks.dup_of, np.array(demoted, dtype=np.int64)])
+    members = np.bincount(pointing[pointing >= 0], minlength=n)[:n]
     status = pl.Series(marks.status)
     return ordered.with_columns(
         pl.lit(NORM_VERSION, dtype=pl.Int32).alias("norm_version"),
