@@ -151,8 +151,10 @@ def winnow(shingles: Shingles, window: int) -> tuple[np.ndarray, np.ndarray]:
     fresh = np.ones(len(rows), dtype=bool)
     fresh[1:] = (rows[1:] != rows[:-1]) | (hashes[1:] != hashes[:-1])
     rows, hashes = rows[fresh], hashes[fresh]
-    order = np.lexsort((hashes, rows))  # stable: equal pairs stay in order of occurrence
-    repeat = (rows[order][1:] == rows[order][:-1]) & (hashes[order][1:] == hashes[order][:-1])
+    # Sorted by hash alone (stable), a key's repeats are neighbours: rows ascend through the
+    # windowed part and a short key has a single anchor, appended after it.
+    order = np.argsort(hashes, kind="stable")
+    repeat = (hashes[order][1:] == hashes[order][:-1]) & (rows[order][1:] == rows[order][:-1])
     fresh = np.ones(len(rows), dtype=bool)
     fresh[order[1:][repeat]] = False
     return rows[fresh], hashes[fresh]
