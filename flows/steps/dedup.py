@@ -75,7 +75,7 @@ CONTAINED_SHARE = 0.7
 FRAGMENT_MAX_SHARE = 0.95
 MIN_SKETCH_CHARS = 8  # shorter keys (captions, datelines) only ever match exactly
 MIN_FRAGMENT_CHARS = 20  # shorter "fragments" are headlines or slogans quoted in the body (seed 001)
-SKETCH_SLICE_CHARS = 1 << 19  # keys sketched together: bounds the shingle arrays (~4 MB each)
+SKETCH_SLICE_CHARS = 1 << 16  # keys sketched together: bounds the shingle arrays (~0.5 MB each)
 
 METHOD_EXACT = "norm_hash"
 METHOD_NEAR = "minhash_lsh+jaccard3"
