@@ -17,7 +17,8 @@ For each paragraph, against the paragraphs kept so far:
   least ANCHOR_SHARE of the shorter key's anchors are shared.
 - ``near``: Jaccard of the keys' character 3-shingles >= NEAR_JACCARD. Candidates come from
   MinHash LSH, BANDS x ROWS = 32 x 4 (128 permutations, rensa).
-Every candidate is confirmed on the real shingle sets before anything is marked.
+Every candidate is confirmed on the real shingle sets before anything is marked (held as
+their one-to-one hashes, ``minhash.shingle_sets``).
 
 Why k = 3, J >= 0.45 and 32 x 4 (``uv run python bench/dedup_bench.py calibrate``, corpus
 of ``bench/dedup_corpus.py`` built from the seed pages' words; docs/dedup.md has the table):
