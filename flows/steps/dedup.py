@@ -84,22 +84,22 @@ METHOD_CONTAINED = "winnow+containment3"
 
 
 @functools.cache
-def _t2s_chars() -> dict[int, str]:
-    """OpenCC's character-level Traditional -> Simplified table (first choice of each)."""
+def _t2s_table() -> tuple[pl.Series, pl.Series]:
+    """OpenCC's character-level Traditional -> Simplified table (first choice of each), as
+    replace_many's pattern and replacement lists: read and built once per process."""
     table = Path(opencc.__file__).parent / "dictionary" / "TSCharacters.txt"
     out = {}
     for line in table.read_text(encoding="utf-8").splitlines():
         trad, _, simp = line.partition("\t")
         if len(trad) == 1 and simp:
-            out[ord(trad)] = simp.split(" ")[0]
-    return out
+            out[trad] = simp.split(" ")[0]
+    return pl.Series(list(out)).implode(), pl.Series(list(out.values())).implode()
 
 
 def norm_keys(texts: pl.Series) -> pl.Series:
     """The comparison keys of many paragraphs at once (version NORM_VERSION), in Rust via polars."""
-    table = _t2s_chars()
     return (
-        texts.str.replace_many([chr(c) for c in table], list(table.values()))
+        texts.str.replace_many(*_t2s_table())
         .str.normalize("NFKC")
         .str.replace_all(r"[\W_]+", "")
         .str.to_lowercase()
