@@ -1,16 +1,17 @@
-"""CPU and peak memory of the dedup stage (`mark_duplicates`), checked against saved results.
+"""CPU and peak memory of the dedup stage (`mark_duplicates`), checked against a reference.
 
-    uv run python -m bench.dedup_speed --inbox bench-out/corpus-10mb-seed8 --save-reference
     uv run python -m bench.dedup_speed --inbox bench-out/corpus-10mb-seed8 --before REV
 
-The first command (run once, on the code whose results are the reference) builds the
-stage's input frames from the corpus with the pure stages (decode -> clean -> repair ->
-segment -> tables, as `bench.stages` does), caches them as Parquet under --work, and
-saves what `mark_duplicates` returns for every case. The second runs each case in a
-fresh process, asserts that the paragraphs frame, the three index frames and the history
-updates equal the saved ones, and prints CPU seconds and the peak growth of resident
-memory during the call. `--before REV` also measures flows/steps/{dedup,minhash}.py as
-they are in git revision REV, in the same way, for a before / after table.
+Builds the stage's input frames from the corpus with the pure stages (decode -> clean ->
+repair -> segment -> tables, as `bench.stages` does) and caches them as Parquet under
+--work. The reference results are what flows/steps/{dedup,minhash}.py as of git revision
+REV return for every case (saved once per revision under --work). Then each case runs
+in a fresh process, once with REV's code ("before") and once with the working tree's
+("after"); both must return the reference paragraphs frame (row for row), index frames
+and history updates (as sets of rows: their order is not part of the result), and the
+table shows CPU seconds and the peak growth of resident memory during the call: of the
+first call in the process and of a second, warm one (the flow calls dedup once per
+wave, in one process).
 
 Cases: `10mb` the whole corpus; `2mb` its first files (by path) up to 2 MB; `wave2` the
 next 2 MB against a warehouse holding the `2mb` case's index (the history lookup path:
@@ -60,11 +61,11 @@ def build_frames(inbox: Path, work: Path) -> None:
         paragraphs.write_parquet(work / f"{case}-paragraphs.parquet")
 
 
-def history_db(work: Path, reference: Path) -> Path:
+def history_db(reference: Path) -> Path:
     """A warehouse holding only the dedup index of the reference `2mb` case (wave 1)."""
     import duckdb
 
-    path = work / "wave1-history.duckdb"
+    path = reference / "wave1-history.duckdb"
     if path.exists():
         return path
     ddl = (Path(__file__).parents[1] / "warehouse" / "ddl" / "002_dedup_index.sql").read_text()
@@ -115,7 +116,7 @@ def measure(case: str, work: Path, reference: Path, rev: str | None, out: Path) 
     if case == "wave2":
         from warehouse.dedup_index import history_lookup
 
-        history = history_lookup(history_db(work, reference))
+        history = history_lookup(history_db(reference))
     else:
         history = dedup.no_history
     figures: dict[str, float] = {"paragraphs": paragraphs.height}
@@ -150,8 +151,10 @@ def run_case(case: str, args: argparse.Namespace, rev: str | None, out: Path) ->
         "--work",
         str(args.work),
     ]
-    command += ["--child", case, "--out", str(out)] + (["--rev", rev] if rev else [])
-    done = subprocess.run(command, check=True, capture_output=True, text=True)
+    command += ["--child", case, "--reference", str(args.reference), "--out", str(out)]
+    done = subprocess.run(
+        command + (["--rev", rev] if rev else []), check=True, capture_output=True, text=True
+    )
     return json.loads(done.stdout.splitlines()[-1])
 
 
@@ -177,45 +180,47 @@ def assert_same(case: str, got: Path, reference: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--inbox", type=Path, required=True)
-    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "dedup-speed")
-    parser.add_argument(
-        "--save-reference", action="store_true", help="save this code's results as the reference"
-    )
-    parser.add_argument("--before", metavar="REV", help="also measure dedup/minhash as of this git revision")
+    parser.add_argument("--before", metavar="REV", help="git revision giving the reference results")
+    parser.add_argument("--work", type=Path, help="cache of frames and references (default: under /tmp)")
     parser.add_argument("--cases", nargs="+", choices=CASES, default=list(CASES))
     parser.add_argument("--child", choices=CASES, help=argparse.SUPPRESS)
+    parser.add_argument("--reference", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--rev", help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    reference = args.work / "reference"
     if args.child:
-        print(json.dumps(measure(args.child, args.work, reference, args.rev, args.out)))
+        print(json.dumps(measure(args.child, args.work, args.reference, args.rev, args.out)))
         return 0
+    if not args.before:
+        parser.error("--before REV is required: the revision whose results are the reference")
 
+    args.work = args.work or Path(tempfile.gettempdir()) / "dedup-speed" / args.inbox.resolve().name
     args.work.mkdir(parents=True, exist_ok=True)
     if not (args.work / "10mb-paragraphs.parquet").exists():
         build_frames(args.inbox, args.work)
-    if args.save_reference:
-        reference.mkdir(exist_ok=True)
-        # In CASES order: wave2's history is built from the saved 2mb index.
+    sha = subprocess.run(["git", "rev-parse", args.before], check=True, capture_output=True, text=True)
+    rev = sha.stdout.strip()
+    args.reference = args.work / f"reference-{rev[:12]}"
+    if not (args.reference / "done").exists():
+        args.reference.mkdir(exist_ok=True)
+        # In CASES order: wave2's history is the saved 2mb index.
         for case in CASES:
-            print(case, run_case(case, args, None, reference))
-        return 0
+            run_case(case, args, rev, args.reference)
+        (args.reference / "done").touch()
 
-    runs = {"after": None} if args.before is None else {"before": args.before, "after": None}
     print(
         f"{'case':<6} {'paragraphs':>10} {'version':<8} {'CPU s':>7} {'warm CPU s':>10} {'peak RSS +MB':>12}"
     )
     for case in args.cases:
-        for label, rev in runs.items():
+        for label, version in (("before", rev), ("after", None)):
             with tempfile.TemporaryDirectory() as out:
-                f = run_case(case, args, rev, Path(out))
-                assert_same(case, Path(out), reference)
+                f = run_case(case, args, version, Path(out))
+                assert_same(case, Path(out), args.reference)
             print(
                 f"{case:<6} {f['paragraphs']:>10.0f} {label:<8} {f['cold_cpu_s']:7.2f} "
                 f"{f['warm_cpu_s']:10.2f} {f['cold_peak_mb']:12.0f}"
             )
-    print("results equal to the reference:", ", ".join(args.cases))
+    print(f"results equal to those of {args.before} ({rev[:12]}):", ", ".join(args.cases))
     return 0
 
 
