@@ -13,8 +13,8 @@ table shows CPU seconds and the peak growth of resident memory during the call: 
 first call in the process and of a second, warm one (the flow calls dedup once per
 wave, in one process).
 
-Cases: `10mb` the whole corpus; `2mb` its first files (by path) up to 2 MB; `wave2` the
-next 2 MB against a warehouse holding the `2mb` case's index (the history lookup path:
+Cases: `all` the whole corpus in one call; `wave1` its first files (by path) up to 2 MB;
+`wave2` the next 2 MB against a warehouse holding wave1's index (the history lookup path:
 stored exact copies, stored candidates, demoted stored fragments).
 """
 
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -31,7 +32,7 @@ from pathlib import Path
 
 import polars as pl
 
-CASES = ("10mb", "2mb", "wave2")
+CASES = ("all", "wave1", "wave2")
 WAVE_BYTES = 2 << 20
 RESULT_TABLES = ("paragraphs", "dedup_keys", "dedup_bands", "dedup_anchors", "history_updates")
 
@@ -54,7 +55,7 @@ def build_frames(inbox: Path, work: Path) -> None:
     documents = batch.documents.sort("path")
     # Waves of whole files in path order (load order), as the flow would cut them.
     wave = (documents["size_bytes"].cum_sum() - 1) // WAVE_BYTES
-    subsets = {"10mb": documents, "2mb": documents.filter(wave == 0), "wave2": documents.filter(wave == 1)}
+    subsets = {"all": documents, "wave1": documents.filter(wave == 0), "wave2": documents.filter(wave == 1)}
     for case, docs in subsets.items():
         docs.write_parquet(work / f"{case}-documents.parquet")
         paragraphs = batch.paragraphs.join(docs.select("doc_id"), on="doc_id", how="semi")
@@ -62,7 +63,7 @@ def build_frames(inbox: Path, work: Path) -> None:
 
 
 def history_db(reference: Path) -> Path:
-    """A warehouse holding only the dedup index of the reference `2mb` case (wave 1)."""
+    """A warehouse holding only the dedup index of the reference `wave1` case."""
     import duckdb
 
     path = reference / "wave1-history.duckdb"
@@ -72,7 +73,7 @@ def history_db(reference: Path) -> Path:
     with duckdb.connect(str(path)) as con:
         con.execute(ddl)
         for table in RESULT_TABLES[1:4]:
-            rows = pl.read_parquet(reference / f"2mb-{table}.parquet").to_arrow()
+            rows = pl.read_parquet(reference / f"wave1-{table}.parquet").to_arrow()
             con.register("rows", rows)
             con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM rows")
             con.unregister("rows")
@@ -119,7 +120,7 @@ def measure(case: str, work: Path, reference: Path, rev: str | None, out: Path) 
         history = history_lookup(history_db(reference))
     else:
         history = dedup.no_history
-    figures: dict[str, float] = {"paragraphs": paragraphs.height}
+    figures: dict[str, float] = {"paragraphs": paragraphs.height, "mb": documents["size_bytes"].sum() / 2**20}
     for run in ("cold", "warm"):
         # Linux: writing 5 to clear_refs resets the peak (VmHWM) to the current RSS.
         Path("/proc/self/clear_refs").write_text("5")
@@ -196,20 +197,21 @@ def main(argv: list[str] | None = None) -> int:
 
     args.work = args.work or Path(tempfile.gettempdir()) / "dedup-speed" / args.inbox.resolve().name
     args.work.mkdir(parents=True, exist_ok=True)
-    if not (args.work / "10mb-paragraphs.parquet").exists():
+    if not (args.work / "all-paragraphs.parquet").exists():
         build_frames(args.inbox, args.work)
     sha = subprocess.run(["git", "rev-parse", args.before], check=True, capture_output=True, text=True)
     rev = sha.stdout.strip()
     args.reference = args.work / f"reference-{rev[:12]}"
     if not (args.reference / "done").exists():
         args.reference.mkdir(exist_ok=True)
-        # In CASES order: wave2's history is the saved 2mb index.
+        # In CASES order: wave2's history is the saved wave1 index.
         for case in CASES:
             run_case(case, args, rev, args.reference)
         (args.reference / "done").touch()
 
     print(
-        f"{'case':<6} {'paragraphs':>10} {'version':<8} {'CPU s':>7} {'warm CPU s':>10} {'peak RSS +MB':>12}"
+        f"{'case':<6} {'MB':>5} {'paragraphs':>10} {'version':<8} {'CPU s':>7} {'warm CPU s':>10} "
+        f"{'peak RSS +MB':>12}"
     )
     for case in args.cases:
         for label, version in (("before", rev), ("after", None)):
@@ -217,10 +219,11 @@ def main(argv: list[str] | None = None) -> int:
                 f = run_case(case, args, version, Path(out))
                 assert_same(case, Path(out), args.reference)
             print(
-                f"{case:<6} {f['paragraphs']:>10.0f} {label:<8} {f['cold_cpu_s']:7.2f} "
+                f"{case:<6} {f['mb']:5.1f} {f['paragraphs']:>10.0f} {label:<8} {f['cold_cpu_s']:7.2f} "
                 f"{f['warm_cpu_s']:10.2f} {f['cold_peak_mb']:12.0f}"
             )
     print(f"results equal to those of {args.before} ({rev[:12]}):", ", ".join(args.cases))
+    print("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     return 0
 
 
