@@ -25,6 +25,7 @@ import psutil
 
 from flows import tasks
 from flows.steps import discover
+from warehouse.staging import Staging
 
 STAGES = ("decode", "clean", "repair", "segment", "to_batch", "dedup", "tokenize", "validate")
 
@@ -63,15 +64,17 @@ def main(argv: list[str] | None = None) -> int:
             print(out.getvalue())
         return result
 
-    chunk = stage("decode", tasks.decode.fn, chunk, "all")
-    chunk = stage("clean", tasks.clean.fn, chunk, "all")
-    chunk = stage("repair", tasks.repair.fn, chunk, "all")
-    chunk = stage("segment", tasks.segment.fn, chunk, "all")
+    # The `restore` task's four stages, one at a time.
+    chunk = stage("decode", chunk.timed, "decode", tasks.decode_doc)
+    chunk = stage("clean", chunk.timed, "clean", tasks.clean_doc)
+    chunk = stage("repair", chunk.timed, "repair", tasks.repair_doc)
+    chunk = stage("segment", chunk.timed, "segment", tasks.segment_doc)
     batch = stage("to_batch", tasks.to_batch, [chunk])
-    batch = stage("dedup", tasks.dedup.fn, batch, db)
-    texts = tasks.texts_to_tokenize(batch)
-    stage("tokenize", tasks.tokenize.fn, texts)
-    stage("validate", tasks.validate.fn, batch, db)
+    with Staging(db, "bench") as staging:
+        batch = stage("dedup", tasks.dedup.fn, batch, db, staging)
+        texts = tasks.texts_to_tokenize(batch)
+        stage("tokenize", tasks.tokenize.fn, texts)
+        stage("validate", tasks.validate.fn, batch, db, staging)
 
     text_mb = sum(len(t.encode("utf-8")) for t in texts["text"].to_list()) / 2**20
     print(

@@ -212,6 +212,7 @@ class Progress:
 
     def __init__(self, total_chunks: int) -> None:
         self.total = total_chunks
+        self.done = 0
         self.artifact_id: UUID | None = None
         if total_chunks:
             self.artifact_id = self._call(
@@ -219,7 +220,7 @@ class Progress:
             )
 
     def _text(self, done: int) -> str:
-        return f"{done} of {self.total} file chunks through decode, clean, repair and segment"
+        return f"{done} of {self.total} file chunks restored (decode, clean, repair, segment)"
 
     def _call(self, fn, *args, **kwargs) -> Any:
         try:
@@ -230,13 +231,14 @@ class Progress:
 
     def follow(self, futures: list[PrefectFuture]) -> list[Any]:
         """Results of `futures` in submission order, moving the bar as each one finishes."""
-        for done, _future in enumerate(as_completed(futures), start=1):
+        for _future in as_completed(futures):
+            self.done += 1
             if self.artifact_id is not None:
                 self._call(
                     update_progress_artifact,
                     self.artifact_id,
-                    PER_FILE_SHARE * done / self.total,
-                    description=self._text(done),
+                    PER_FILE_SHARE * self.done / self.total,
+                    description=self._text(self.done),
                 )
         return [f.result() for f in futures]
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import fields
+from datetime import datetime
 from pathlib import Path
 
 import polars as pl
@@ -22,21 +24,21 @@ from flows.tasks import (
     Batch,
     Chunk,
     chunk_files,
-    clean,
-    decode,
     dedup,
     join_tokens,
     load,
-    repair,
-    segment,
+    restore,
     split_by_article,
+    stage,
     texts_to_tokenize,
     to_batch,
     tokenize,
     validate,
+    waves_of,
 )
 from warehouse import db as warehouse
 from warehouse.lock import run_lock
+from warehouse.staging import Staging
 
 
 class RunFailed(RuntimeError):
@@ -63,64 +65,118 @@ def ingest_news(inbox: str = "seeds", db: str = "warehouse/news.duckdb") -> RunS
         raise RunFailed(f"inbox {inbox} is not a directory")
 
     # One run at a time per warehouse, from discover to load (warehouse/lock.py).
-    with run_lock(db, settings.lock_wait_seconds):
+    with run_lock(db, settings.lock_wait_seconds), Staging(db, run.run_id) as staging:
         run.files_seen, new_files = discover(inbox, db, settings.max_file_bytes)
-        chunks = chunk_files(new_files, settings.chunk_bytes)
-        progress = Progress(len(chunks))
+        waves = waves_of(chunk_files(new_files, settings.chunk_bytes), settings.wave_bytes)
+        progress, tally = Progress(sum(len(w) for w in waves)), Tally(run)
 
-        labels = [c.label for c in chunks]
-        decoded = decode.map(chunks, labels)
-        cleaned = clean.map(decoded, labels)
-        repaired = repair.map(cleaned, labels)
-        segmented = progress.follow(segment.map(repaired, labels))
+        # Wave by wave, so memory holds one wave whatever the backlog; each wave's rows are
+        # staged on disk and the load commits them all at once.
+        for pages in restored(waves, progress):  # decode -> clean -> repair -> segment
+            batch = dedup(to_batch(pages), db, staging)
+            texts = split_by_article(texts_to_tokenize(batch), settings.chunk_bytes)
+            batch.tokens, batch.article_keywords = join_tokens(tokenize.map(texts).result())
+            batch = validate(batch, db, staging)
+            tally.add(pages, batch)
+            stage(wave_tables(run.run_id, batch), staging)
 
-        batch = dedup(to_batch(segmented), db)
-        texts = split_by_article(texts_to_tokenize(batch), settings.chunk_bytes)
-        batch.tokens, batch.article_keywords = join_tokens(tokenize.map(texts).result())
-        batch = validate(batch, db)
-
-        _count(run, segmented, batch)
+        tally.check_failed_share()
         run.seconds = time.perf_counter() - t0
-        load(_tables(run, batch, started_at), db)
-        report(run, db, batch.documents, batch.quarantine, progress)
+        stage(run_tables(run, started_at), staging)
+        load(staging, db, None if run.status == "completed" else FAILED_RUN_TABLES)
+        report(run, db, *staged_outcome(staging), progress)
         if run.status == "failed":
             raise RunFailed(run.message or "run failed")
         return run
 
 
-def _count(run: RunSummary, chunks: list[Chunk], batch: Batch) -> None:
-    docs = [d for c in chunks for d in c.docs]
-    run.files_new = len(docs)
-    run.files_rejected = sum(d.rejected for d in docs)
-    run.articles = batch.articles.height
-    run.paragraphs = batch.paragraphs.height
-    status = batch.paragraphs["dup_status"].value_counts()
-    counts = dict(zip(status["dup_status"].to_list(), status["count"].to_list(), strict=True))
-    run.dup_exact, run.dup_near, run.dup_contained = (
-        counts.get(k, 0) for k in ("exact", "near", "contained")
-    )
-    run.joins = sum(d.joins for d in docs)
-    # Every clean-stage counter (CleanStats) is a column of the runs row of the same name.
-    for counter in fields(CleanStats):
-        setattr(run, counter.name, sum(getattr(d.stats, counter.name) for d in docs))
-    for c in chunks:
-        for stage, s in c.seconds.items():
-            run.stage_seconds[stage] = round(run.stage_seconds.get(stage, 0.0) + s, 3)
-    run.quarantined = 0 if batch.quarantine is None else batch.quarantine.height
-    # Share of the rows of record (documents, articles, paragraphs) that failed the contract.
-    checked = batch.documents.height + batch.articles.height + batch.paragraphs.height + batch.failed_rows
-    run.failed_share = batch.failed_rows / checked if checked else 0.0
-    if run.failed_share > run.failed_share_limit:
-        run.status = "failed"
-        run.message = (
-            f"{run.failed_share:.1%} of rows failed validation (limit {run.failed_share_limit:.1%}); "
-            "nothing was loaded, see the quarantine table"
+def restored(waves: list[list[Chunk]], progress: Progress) -> Iterator[list[Chunk]]:
+    """Each wave's restored chunks, in order. The next wave is submitted to the workers
+    before this one is handed out, so they restore it while the flow process deduplicates."""
+    ahead = restore.map(waves[0], [c.label for c in waves[0]]) if waves else []
+    for i in range(len(waves)):
+        current = ahead
+        if i + 1 < len(waves):
+            ahead = restore.map(waves[i + 1], [c.label for c in waves[i + 1]])
+        yield progress.follow(current)
+
+
+class Tally:
+    """Adds each wave's counts to the run's summary."""
+
+    def __init__(self, run: RunSummary) -> None:
+        self.run = run
+        self.checked_rows = 0  # rows of record (documents, articles, paragraphs) checked by the contract
+        self.failed_rows = 0  # ... and quarantined
+
+    def add(self, chunks: list[Chunk], batch: Batch) -> None:
+        run = self.run
+        docs = [d for c in chunks for d in c.docs]
+        run.files_new += len(docs)
+        run.files_rejected += sum(d.rejected for d in docs)
+        run.articles += batch.articles.height
+        run.paragraphs += batch.paragraphs.height
+        status = batch.paragraphs["dup_status"]
+        run.dup_exact += (status == "exact").sum()
+        run.dup_near += (status == "near").sum()
+        run.dup_contained += (status == "contained").sum()
+        run.joins += sum(d.joins for d in docs)
+        # Every clean-stage counter (CleanStats) is a column of the runs row of the same name.
+        for counter in fields(CleanStats):
+            setattr(
+                run,
+                counter.name,
+                getattr(run, counter.name) + sum(getattr(d.stats, counter.name) for d in docs),
+            )
+        for c in chunks:
+            for stage_name, s in c.seconds.items():
+                run.stage_seconds[stage_name] = round(run.stage_seconds.get(stage_name, 0.0) + s, 3)
+        run.quarantined += 0 if batch.quarantine is None else batch.quarantine.height
+        self.failed_rows += batch.failed_rows
+        self.checked_rows += (
+            batch.documents.height + batch.articles.height + batch.paragraphs.height + batch.failed_rows
         )
 
+    def check_failed_share(self) -> None:
+        """Fail the run when too large a share of its rows of record failed the contract."""
+        run = self.run
+        run.failed_share = self.failed_rows / self.checked_rows if self.checked_rows else 0.0
+        if run.failed_share > run.failed_share_limit:
+            run.status = "failed"
+            run.message = (
+                f"{run.failed_share:.1%} of rows failed validation (limit {run.failed_share_limit:.1%}); "
+                "nothing was loaded, see the quarantine table"
+            )
 
-def _tables(run: RunSummary, batch: Batch, started_at) -> dict[str, pl.DataFrame]:
-    """The rows to insert. A failed run stores only its runs row and the quarantine."""
-    ingested_at = utc_now()
+
+# What a failed run loads: its runs row and the rows that failed the contract.
+FAILED_RUN_TABLES = ("runs", "quarantine")
+
+
+def wave_tables(run_id: str, batch: Batch) -> dict[str, pl.DataFrame]:
+    """A wave's rows as the warehouse stores them."""
+    staged_at = utc_now()
+    tables = {
+        "documents": batch.documents.with_columns(
+            pl.lit(run_id).alias("run_id"), pl.lit(staged_at).alias("ingested_at")
+        ),
+        "articles": batch.articles,
+        "paragraphs": batch.paragraphs,
+        **loadable_index(batch.dedup_index, batch.paragraphs),
+    }
+    if batch.quarantine is not None:
+        tables["quarantine"] = batch.quarantine.with_columns(
+            pl.lit(run_id).alias("run_id"), pl.lit(staged_at).alias("quarantined_at")
+        )
+    if batch.tokens is not None:
+        tables["tokens"] = batch.tokens
+    if batch.article_keywords is not None:
+        tables["article_keywords"] = batch.article_keywords
+    return tables
+
+
+def run_tables(run: RunSummary, started_at: datetime) -> dict[str, pl.DataFrame]:
+    """The run's own row, and the reference tables each run replaces."""
     row = run.as_row()
     runs = pl.DataFrame(
         [
@@ -130,26 +186,17 @@ def _tables(run: RunSummary, batch: Batch, started_at) -> dict[str, pl.DataFrame
                 if row["stage_seconds"]
                 else "{}",
                 "started_at": started_at,
-                "finished_at": ingested_at,
+                "finished_at": utc_now(),
             }
         ]
     )
-    tables = {"runs": runs}
-    if batch.quarantine is not None and batch.quarantine.height:
-        tables["quarantine"] = batch.quarantine.with_columns(
-            pl.lit(run.run_id).alias("run_id"), pl.lit(ingested_at).alias("quarantined_at")
-        )
-    if run.status == "failed":
-        return tables
-    tables["documents"] = batch.documents.with_columns(
-        pl.lit(run.run_id).alias("run_id"), pl.lit(ingested_at).alias("ingested_at")
+    return {"runs": runs, "lexicon": lexicon_frame()}
+
+
+def staged_outcome(staging: Staging) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The run's documents (path, status, reason) and quarantined rows, for its report."""
+    documents = staging.frame("SELECT path, status, reject_reason FROM documents ORDER BY rowid")
+    quarantine = staging.frame(
+        "SELECT table_name, row_key, check_name, reason FROM quarantine ORDER BY rowid"
     )
-    tables["articles"] = batch.articles
-    tables["paragraphs"] = batch.paragraphs
-    tables.update(loadable_index(batch.dedup_index, batch.paragraphs))
-    if batch.tokens is not None:
-        tables["tokens"] = batch.tokens
-    if batch.article_keywords is not None:
-        tables["article_keywords"] = batch.article_keywords
-    tables["lexicon"] = lexicon_frame()
-    return tables
+    return documents, quarantine

@@ -69,6 +69,35 @@ def table_checksums(db: Path, tables: tuple[str, ...]) -> dict[str, tuple]:
     return {t: query(f"SELECT count(*), coalesce(bit_xor(hash(t)), 0) FROM {t} t")[0] for t in tables}
 
 
+# Columns that name the run or the moment of loading, not the data.
+RUN_COLUMNS = {"run_id", "ingested_at", "quarantined_at"}
+
+
+def data_checksums(db: Path) -> dict[str, tuple[int, int]]:
+    """Row count and an order-independent checksum of every data table, run columns left out."""
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        tables = [
+            t
+            for (t,) in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE'"
+                " AND table_name <> 'runs' ORDER BY table_name"
+            ).fetchall()
+        ]
+        out = {}
+        for table in tables:
+            columns = [c for (c,) in con.execute(f"SELECT name FROM pragma_table_info('{table}')").fetchall()]
+            kept = ", ".join(f'"{c}"' for c in columns if c not in RUN_COLUMNS)
+            out[table] = con.execute(
+                f"SELECT count(*), coalesce(bit_xor(hash(row({kept}))), 0) FROM {table}"
+            ).fetchone()
+        return out
+    finally:
+        con.close()
+
+
 @pytest.fixture
 def sql(db_path: Path):
     """Query the test warehouse read-only: sql("SELECT ...") -> list of tuples."""

@@ -23,11 +23,11 @@ from flows.steps.tables import articles_frame, documents_frame, paragraphs_frame
 from flows.steps.tokenize import article_keywords, tokenize_rows
 from flows.tasks import (
     Batch,
-    _clean_one,
-    _decode_one,
-    _repair_one,
-    _segment_one,
     chunk_files,
+    clean_doc,
+    decode_doc,
+    repair_doc,
+    segment_doc,
     texts_to_tokenize,
 )
 from schemas.contract import validate_batch
@@ -72,10 +72,10 @@ def run_stages(inbox: Path) -> tuple[list, Batch]:
     chunks = chunk_files(files, 1 << 20)
     for chunk in chunks:
         for stage, fn in (
-            ("decode", _decode_one),
-            ("clean", _clean_one),
-            ("repair", _repair_one),
-            ("segment", _segment_one),
+            ("decode", decode_doc),
+            ("clean", clean_doc),
+            ("repair", repair_doc),
+            ("segment", segment_doc),
         ):
             chunk.timed(stage, fn)
     docs = [d for c in chunks for d in c.docs]

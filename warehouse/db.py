@@ -41,6 +41,11 @@ LOAD_ORDER = (
 REPLACED_EACH_RUN = ("lexicon",)
 
 
+# The load's working memory: DuckDB spills beyond it (to a .tmp folder beside the
+# warehouse) instead of growing the process with the size of the run.
+LOAD_MEMORY_LIMIT = "512MB"
+
+
 class WarehouseBusy(RuntimeError):
     """Another process holds the DuckDB file; the message says which and what to do."""
 
@@ -143,36 +148,59 @@ def stored_keys(db_path: str | Path, table: str, column: str, values: list[str])
 
 
 def load_batch(db_path: str | Path, tables: dict[str, pl.DataFrame]) -> None:
-    """Insert every table of the run in one transaction: all of it lands, or none of it."""
+    """Insert frames into the warehouse in one transaction: all of it lands, or none of it."""
     with connect(db_path) as con:
-        ensure_schema(con)
-        con.execute("BEGIN TRANSACTION")
+        sources = {}
+        for name, frame in tables.items():
+            if frame.height:
+                con.register(f"new_{name}", frame.to_arrow())
+                sources[name] = f"new_{name}"
+        _load(con, sources)
+
+
+def load_staged(db_path: str | Path, staged: Path, tables: tuple[str, ...] | None = None) -> None:
+    """Copy a run's staged tables (warehouse/staging.py), or only `tables` of them, into the
+    warehouse in one transaction. DuckDB streams the copy: memory stays flat in its size."""
+    with connect(db_path) as con:
+        con.execute(f"SET memory_limit = '{LOAD_MEMORY_LIMIT}'")
+        con.execute(f"ATTACH '{staged}' AS staged (READ_ONLY)")
         try:
-            docs = tables.get("documents")
-            if docs is not None and docs.height:
-                # A file rejected earlier as retryable (still being written) and read again
-                # now replaces its old row, whatever bytes were read then.
-                batch_ids = docs.select("doc_id", "path").to_arrow()  # noqa: F841 (used by SQL)
-                con.execute(
-                    "DELETE FROM documents WHERE doc_id IN (SELECT doc_id FROM batch_ids)"
-                    " OR (retryable AND path IN (SELECT path FROM batch_ids))"
-                )
-            for name in LOAD_ORDER:
-                frame = tables.get(name)
-                if frame is None or frame.height == 0:
-                    continue
-                if name in REPLACED_EACH_RUN:
-                    con.execute(f"DELETE FROM {name}")
-                arrow = frame.to_arrow()  # noqa: F841 (used by SQL)
-                columns = ", ".join(f'"{c}"' for c in frame.columns)
-                con.execute(f"INSERT INTO {name} ({columns}) SELECT {columns} FROM arrow")
-            # Stored fragments demoted by a complete paragraph of this batch, cluster sizes.
-            dedup_index.apply_history_updates(con, tables.get("dedup_updates"))
-            _pause_for_fault_test()
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+            sql = "SELECT table_name FROM duckdb_tables() WHERE database_name = 'staged'"
+            names = [r[0] for r in con.execute(sql).fetchall() if tables is None or r[0] in tables]
+            _load(con, {n: f"staged.{n}" for n in names if con.sql(f"FROM staged.{n} LIMIT 1").fetchall()})
+        finally:
+            con.execute("DETACH staged")
+
+
+def _load(con: duckdb.DuckDBPyConnection, sources: dict[str, str]) -> None:
+    """Insert each table from the relation `sources` names for it, in one transaction."""
+    ensure_schema(con)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        if "documents" in sources:
+            # A file rejected earlier as retryable (still being written) and read again
+            # now replaces its old row, whatever bytes were read then.
+            con.execute(
+                f"""
+                DELETE FROM documents d USING {sources["documents"]} n
+                WHERE d.doc_id = n.doc_id OR (d.retryable AND d.path = n.path)
+                """
+            )
+        for name in LOAD_ORDER:
+            if name not in sources:
+                continue
+            if name in REPLACED_EACH_RUN:
+                con.execute(f"DELETE FROM {name}")
+            columns = ", ".join(f'"{c}"' for c in con.sql(f"SELECT * FROM {sources[name]} LIMIT 0").columns)
+            con.execute(f"INSERT INTO {name} ({columns}) SELECT {columns} FROM {sources[name]}")
+        # Stored fragments demoted by a complete paragraph of this batch, cluster sizes.
+        if "dedup_updates" in sources:
+            dedup_index.apply_history_updates(con, sources["dedup_updates"])
+        _pause_for_fault_test()
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
 
 
 def _pause_for_fault_test() -> None:

@@ -23,6 +23,7 @@ from flows.steps.dedup import (
     Stored,
     index_all,
 )
+from flows.steps.tokenize import article_keywords
 from warehouse import db
 
 INDEX_TABLES = ("dedup_keys", "dedup_bands", "dedup_anchors")
@@ -43,6 +44,22 @@ def history_lookup(db_path: str | Path) -> HistoryLookup:
         rebuild_stale(db_path)
         with db.connect(db_path, read_only=True) as con:
             return query_history(con, probe)
+
+    return lookup
+
+
+def run_history(db_path: str | Path, staged: Path) -> HistoryLookup:
+    """Kept paragraphs of the warehouse and of the run's earlier waves (its staging file)."""
+    lookups = (history_lookup(db_path), history_lookup(staged))
+
+    def lookup(probe: Probe) -> Stored:
+        found = [history(probe) for history in lookups]
+        return Stored(
+            # A row's exact copy is kept in one place only: the later copy became a duplicate.
+            exact=pl.concat([f.exact for f in found]).group_by("row").agg(pl.col("paragraph_id").min()),
+            pairs=pl.concat([f.pairs for f in found]),
+            keys=pl.concat([f.keys for f in found]),
+        )
 
     return lookup
 
@@ -171,51 +188,57 @@ def query_history(con: duckdb.DuckDBPyConnection, probe: Probe) -> Stored:
     )
 
 
-def apply_history_updates(con: duckdb.DuckDBPyConnection, updates: pl.DataFrame | None) -> None:
+def apply_history_updates(con: duckdb.DuckDBPyConnection, updates: str) -> None:
     """Rewrite stored paragraphs inside the load transaction (after the batch is inserted).
 
-    Rows with `dup_of` are stored kept paragraphs now found (almost) wholly inside a longer
-    paragraph of this batch: they become `contained`, whatever pointed at them is re-pointed
-    to the complete paragraph (with the fragment's containment as similarity), and their
-    index rows and search tokens go, as for any duplicate. Then every kept paragraph whose
-    cluster changed gets its `cluster_size` recounted from the stored rows.
+    `updates` names the relation of the run's history updates. Rows with `dup_of` are
+    stored kept paragraphs now found (almost) wholly inside a longer paragraph of this run:
+    they become `contained`, whatever pointed at them is re-pointed to the complete
+    paragraph (with the fragment's containment as similarity), and their index rows and
+    search tokens go, as for any duplicate, and their articles' keywords are weighed again
+    without them (as if the fragment had been a duplicate from the start). Then every kept paragraph whose cluster changed
+    gets its `cluster_size` recounted from the stored rows.
     """
-    if updates is None or updates.height == 0:
-        return
-    con.register("dedup_updates", updates.to_arrow())
-    try:
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE dedup_demoted AS
+        SELECT paragraph_id, dup_of, similarity, dup_method FROM {updates} WHERE dup_of IS NOT NULL
+        """
+    )
+    con.execute(
+        """
+        UPDATE paragraphs p
+        SET dup_status = 'contained', dup_of = d.dup_of, similarity = d.similarity,
+            dup_method = d.dup_method
+        FROM dedup_demoted d
+        WHERE p.paragraph_id = d.paragraph_id OR p.dup_of = d.paragraph_id
+        """
+    )
+    for table in INDEX_TABLES[1:] + INDEX_TABLES[:1]:
         con.execute(
-            """
-            CREATE OR REPLACE TEMP TABLE dedup_demoted AS
-            SELECT paragraph_id, dup_of, similarity, dup_method FROM dedup_updates WHERE dup_of IS NOT NULL
+            f"""
+            DELETE FROM {table} WHERE pkey IN (
+                SELECT pkey FROM dedup_keys SEMI JOIN dedup_demoted USING (paragraph_id))
             """
         )
-        con.execute(
-            """
-            UPDATE paragraphs p
-            SET dup_status = 'contained', dup_of = d.dup_of, similarity = d.similarity,
-                dup_method = d.dup_method
-            FROM dedup_demoted d
-            WHERE p.paragraph_id = d.paragraph_id OR p.dup_of = d.paragraph_id
-            """
-        )
-        for table in INDEX_TABLES[1:] + INDEX_TABLES[:1]:
-            con.execute(
-                f"""
-                DELETE FROM {table} WHERE pkey IN (
-                    SELECT pkey FROM dedup_keys SEMI JOIN dedup_demoted USING (paragraph_id))
-                """
-            )
-        if db.has_table(con, "tokens"):
-            con.execute("DELETE FROM tokens WHERE paragraph_id IN (SELECT paragraph_id FROM dedup_demoted)")
-        con.execute(
-            """
-            UPDATE paragraphs p
-            SET cluster_size = 1 + coalesce((SELECT count(*) FROM paragraphs m WHERE m.dup_of = p.paragraph_id), 0)
-            WHERE p.paragraph_id IN (
-                SELECT paragraph_id FROM dedup_updates UNION SELECT dup_of FROM dedup_demoted)
-            """
-        )
-        con.execute("DROP TABLE dedup_demoted")
-    finally:
-        con.unregister("dedup_updates")
+    if db.has_table(con, "tokens"):
+        con.execute("DELETE FROM tokens WHERE paragraph_id IN (SELECT paragraph_id FROM dedup_demoted)")
+        _refresh_keywords(con)
+    con.execute(
+        f"""
+        UPDATE paragraphs p
+        SET cluster_size = 1 + coalesce((SELECT count(*) FROM paragraphs m WHERE m.dup_of = p.paragraph_id), 0)
+        WHERE p.paragraph_id IN (
+            SELECT paragraph_id FROM {updates} UNION SELECT dup_of FROM dedup_demoted)
+        """
+    )
+    con.execute("DROP TABLE dedup_demoted")
+
+
+def _refresh_keywords(con: duckdb.DuckDBPyConnection) -> None:
+    """Keywords of the articles of the demoted paragraphs, from the tokens they have left."""
+    articles = "SELECT DISTINCT article_id FROM paragraphs SEMI JOIN dedup_demoted USING (paragraph_id)"
+    tokens = con.sql(f"SELECT * FROM tokens WHERE article_id IN ({articles})").pl()
+    keywords = article_keywords(tokens).to_arrow()  # noqa: F841 (used by SQL)
+    con.execute(f"DELETE FROM article_keywords WHERE article_id IN ({articles})")
+    con.execute("INSERT INTO article_keywords BY NAME SELECT * FROM keywords")

@@ -1,0 +1,66 @@
+"""Waves: a run taken in many small waves loads exactly what one batch would.
+
+Later waves must see earlier ones as history (exact, near and contained copies across
+waves, and a stored fragment demoted by a complete paragraph of a later wave), their
+foreign keys must resolve into earlier waves, and the staging file must go however the
+run ends.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench.corpus import write_corpus
+from flows.steps import discover
+from flows.tasks import chunk_files, waves_of
+from tests.conftest import data_checksums, read_only_query
+from tests.test_dedup import GRID, PARTY
+from warehouse.staging import STAGING_DIR
+
+FRAGMENT = GRID[138:429]  # whole sentences: repair leaves it a paragraph of its own
+TINY_MB = "0.0001"  # every file its own chunk, every chunk its own wave
+
+
+@pytest.fixture
+def corpus_inbox(tmp_path: Path) -> Path:
+    """~17 generated pages with copies across files, a fragment first and its whole last."""
+    inbox = tmp_path / "inbox"
+    write_corpus(inbox, 0.2, seed=5)
+    # Load order is by path: "0-" sorts before the generated "0000000_…", "zz" after.
+    (inbox / "0-fragment.txt").write_text(f"{FRAGMENT}\n\n{PARTY}\n", encoding="utf-8")
+    (inbox / "zz-complete.txt").write_text(f"{GRID}\n", encoding="utf-8")
+    return inbox
+
+
+def test_one_wave_per_file_loads_the_same_tables_as_one_batch(run_flow, corpus_inbox, tmp_path, monkeypatch):
+    one_batch = tmp_path / "one-batch.duckdb"
+    run_flow(corpus_inbox, one_batch)
+
+    monkeypatch.setenv("NEWSETL_CHUNK_MB", TINY_MB)
+    monkeypatch.setenv("NEWSETL_WAVE_MB", TINY_MB)
+    files = discover.list_inbox(corpus_inbox)
+    assert len(waves_of(chunk_files(files, 1), 1)) == len(files) > 15
+    in_waves = tmp_path / "waves.duckdb"
+    summary = run_flow(corpus_inbox, in_waves)
+
+    assert data_checksums(in_waves) == data_checksums(one_batch)
+    # The comparison means something only if copies crossed waves.
+    assert summary.dup_exact > 0 and summary.dup_near > 0 and summary.dup_contained > 0
+    q = read_only_query(in_waves)
+    fragment = q(
+        "SELECT p.dup_status, k.text FROM paragraphs p JOIN paragraphs k ON k.paragraph_id = p.dup_of "
+        "WHERE p.doc_id IN (SELECT doc_id FROM documents WHERE path = '0-fragment.txt') AND p.seq = 0"
+    )
+    assert fragment == [("contained", GRID)]  # demoted by the last wave, in the same load
+    assert q("SELECT count(*) FROM runs") == [(1,)]
+    assert not (tmp_path / STAGING_DIR).exists()
+
+
+def test_staging_left_by_a_killed_run_is_removed_by_the_next(run_flow, inbox, db_path):
+    stale = db_path.parent / STAGING_DIR / "20260101T000000-dead01.duckdb"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"left by a run killed before its load")
+    run_flow(inbox, db_path)
+    assert not stale.parent.exists()

@@ -1,0 +1,87 @@
+"""A run's rows between its waves and its load: a DuckDB file beside the warehouse.
+
+A run takes its new files in waves of a few MB (flows/ingest.py) so that its memory is one
+wave, whatever the backlog. Each wave's validated rows are appended here; the load then
+copies every table into the warehouse in one transaction (`warehouse.db.load_staged`), so
+a run still lands whole or not at all, and the warehouse file is opened for writing only
+during that copy (analysts keep reading it meanwhile).
+
+Later waves see earlier ones through the same queries the warehouse answers (`dedup_index`
+history lookups, the contract's foreign-key lookups): the staging tables have the
+warehouse's names and column types, without its keys and indexes (which cost memory per
+row and are checked by the contract and the warehouse's own constraints at load).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from flows.steps.dedup import HISTORY_UPDATE_SCHEMA
+from warehouse import db
+
+STAGING_DIR = ".staging"
+# Tables of a run that the warehouse does not keep as such: applied at load.
+EXTRA_TABLES = {"dedup_updates": HISTORY_UPDATE_SCHEMA}
+WRITE_MEMORY_LIMIT = "256MB"
+
+
+class Staging:
+    """The staging file of one run; `with Staging(...)` removes it however the run ends."""
+
+    def __init__(self, db_path: str | Path, run_id: str) -> None:
+        self.dir = Path(db_path).parent / STAGING_DIR
+        self.path = self.dir / f"{run_id}.duckdb"
+
+    def __enter__(self) -> Staging:
+        # Runs on one warehouse never overlap (warehouse/lock.py): any file left here is
+        # from a run that was killed before its load committed, and is of no further use.
+        if self.dir.exists():
+            shutil.rmtree(self.dir)
+        self.dir.mkdir(parents=True)
+        with duckdb.connect(str(self.path)) as con:
+            _create_tables(con)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def append(self, tables: dict[str, pl.DataFrame]) -> None:
+        """Add rows to the staged tables (columns by name; missing ones stay null)."""
+        with duckdb.connect(str(self.path)) as con:
+            con.execute(f"SET memory_limit = '{WRITE_MEMORY_LIMIT}'")
+            for name, frame in tables.items():
+                if frame.height == 0:
+                    continue
+                con.register("wave_rows", frame.to_arrow())
+                con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM wave_rows")
+                con.unregister("wave_rows")
+
+    def frame(self, sql: str) -> pl.DataFrame:
+        """A query over the staged tables (small results: what the report shows)."""
+        with duckdb.connect(str(self.path), read_only=True) as con:
+            return con.sql(sql).pl()
+
+
+def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """The warehouse's tables with their column types, without keys, indexes or NOT NULL.
+
+    `CREATE TABLE AS` copies columns only: the DDL runs in an in-memory catalog and each
+    table is copied from there, so the staging schema can never drift from the warehouse's.
+    """
+    staging = con.sql("SELECT current_database()").fetchall()[0][0].replace('"', '""')
+    con.execute("ATTACH ':memory:' AS ddl")
+    con.execute("USE ddl")
+    for ddl in db.DDL_FILES:
+        con.execute(ddl.read_text(encoding="utf-8"))
+    con.execute(f'USE "{staging}"')
+    for name in db.LOAD_ORDER:
+        con.execute(f"CREATE TABLE {name} AS SELECT * FROM ddl.{name} LIMIT 0")
+    con.execute("DETACH ddl")
+    for name, schema in EXTRA_TABLES.items():
+        con.register("empty", pl.DataFrame(schema=schema).to_arrow())
+        con.execute(f"CREATE TABLE {name} AS SELECT * FROM empty")
+        con.unregister("empty")
