@@ -49,9 +49,7 @@ def build_frames(inbox: Path, work: Path) -> None:
     for f in files:
         f.doc_id = discover.sha256_file(Path(f.abs_path))
     (chunk,) = tasks.chunk_files(files, 1 << 40)
-    for stage in (tasks.decode, tasks.clean, tasks.repair, tasks.segment):
-        chunk = stage.fn(chunk, "all")
-    batch = tasks.to_batch([chunk])
+    batch = tasks.to_batch([tasks.restore.fn(chunk, "all")])
     documents = batch.documents.sort("path")
     # Waves of whole files in path order (load order), as the flow would cut them.
     wave = (documents["size_bytes"].cum_sum() - 1) // WAVE_BYTES
