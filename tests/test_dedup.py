@@ -89,6 +89,38 @@ def test_vectorised_shingles_equal_one_key_at_a_time():
     assert np.diff(together.offsets).tolist() == [len(keys[0]) - 2, len(keys[1]) - 2, 1, 0, 1]
 
 
+def test_hashed_shingle_sets_measure_like_the_shingle_strings():
+    texts = (PARTY, LOANS, GRID, GRID[100:300], ocr_noise(LOANS, 0.05, seed=5), "短", "", "两字", "三个字")
+    keys = [dedup.norm_key(t) for t in texts]
+    hashed = minhash.shingle_sets(keys, dedup.SHINGLE)
+    strings = [minhash.shingle_set(k, dedup.SHINGLE) for k in keys]
+    assert [len(s) for s in hashed] == [len(s) for s in strings]
+    for i in range(len(keys)):
+        for j in range(len(keys)):
+            assert minhash.jaccard(hashed[i], hashed[j]) == minhash.jaccard(strings[i], strings[j])
+            assert minhash.containment(hashed[i], hashed[j]) == minhash.containment(strings[i], strings[j])
+    assert minhash.containment(hashed[3], hashed[2]) == 1.0  # a piece of GRID lies inside GRID
+    with pytest.raises(ValueError):
+        minhash.shingle_sets(keys, 4)  # 4 code points no longer pack one-to-one
+
+
+def test_winnow_anchors_are_each_keys_distinct_window_minima_in_order():
+    window = dedup.ANCHOR_WINDOW
+    texts = (PARTY, GRID[:40] * 3, "短句子", "", GRID[:12], LOANS)  # a repeated stretch; short keys
+    keys = [dedup.norm_key(t) for t in texts]
+    shingles = minhash.shingle_hashes(keys, dedup.ANCHOR_SHINGLE)
+    owner, anchor = minhash.winnow(shingles, window)
+    runs = []
+    for i in range(len(keys)):
+        h = shingles.hashes[shingles.offsets[i] : shingles.offsets[i + 1]].tolist()
+        minima = [min(h[s : s + window]) for s in range(max(len(h) - window + 1, 1 if h else 0))]
+        expected = np.array(list(dict.fromkeys(minima)), dtype=np.uint64).view(np.int64)
+        assert np.array_equal(anchor[owner == i], expected)
+        runs.append(sum(1 for s, m in enumerate(minima) if s == 0 or m != minima[s - 1]))
+    # The repeated stretch brings its minima back after others: more than consecutive repeats.
+    assert len(anchor[owner == 1]) < runs[1]
+
+
 def test_exact_copy_points_at_the_first_in_load_order():
     wide = GRID.replace(",", "\uff0c")  # the same paragraph typed with full-width commas
     got = marks({"b.txt": [GRID, PARTY], "a.txt": [LOANS, wide]})

@@ -17,7 +17,8 @@ For each paragraph, against the paragraphs kept so far:
   least ANCHOR_SHARE of the shorter key's anchors are shared.
 - ``near``: Jaccard of the keys' character 3-shingles >= NEAR_JACCARD. Candidates come from
   MinHash LSH, BANDS x ROWS = 32 x 4 (128 permutations, rensa).
-Every candidate is confirmed on the real shingle sets before anything is marked.
+Every candidate is confirmed on the real shingle sets before anything is marked (held as
+their one-to-one hashes, ``minhash.shingle_sets``).
 
 Why k = 3, J >= 0.45 and 32 x 4 (``uv run python bench/dedup_bench.py calibrate``, corpus
 of ``bench/dedup_corpus.py`` built from the seed pages' words; docs/dedup.md has the table):
@@ -49,6 +50,7 @@ re-pointed to the complete one, so ``dup_of`` always names a kept (``unique``) p
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,6 +76,7 @@ CONTAINED_SHARE = 0.7
 FRAGMENT_MAX_SHARE = 0.95
 MIN_SKETCH_CHARS = 8  # shorter keys (captions, datelines) only ever match exactly
 MIN_FRAGMENT_CHARS = 20  # shorter "fragments" are headlines or slogans quoted in the body (seed 001)
+SKETCH_SLICE_CHARS = 1 << 16  # keys sketched together: bounds the shingle arrays (~0.5 MB each)
 
 METHOD_EXACT = "norm_hash"
 METHOD_NEAR = "minhash_lsh+jaccard3"
@@ -81,22 +84,22 @@ METHOD_CONTAINED = "winnow+containment3"
 
 
 @functools.cache
-def _t2s_chars() -> dict[int, str]:
-    """OpenCC's character-level Traditional -> Simplified table (first choice of each)."""
+def _t2s_table() -> tuple[pl.Series, pl.Series]:
+    """OpenCC's character-level Traditional -> Simplified table (first choice of each), as
+    replace_many's pattern and replacement lists: read and built once per process."""
     table = Path(opencc.__file__).parent / "dictionary" / "TSCharacters.txt"
     out = {}
     for line in table.read_text(encoding="utf-8").splitlines():
         trad, _, simp = line.partition("\t")
         if len(trad) == 1 and simp:
-            out[ord(trad)] = simp.split(" ")[0]
-    return out
+            out[trad] = simp.split(" ")[0]
+    return pl.Series(list(out)).implode(), pl.Series(list(out.values())).implode()
 
 
 def norm_keys(texts: pl.Series) -> pl.Series:
     """The comparison keys of many paragraphs at once (version NORM_VERSION), in Rust via polars."""
-    table = _t2s_chars()
     return (
-        texts.str.replace_many([chr(c) for c in table], list(table.values()))
+        texts.str.replace_many(*_t2s_table())
         .str.normalize("NFKC")
         .str.replace_all(r"[\W_]+", "")
         .str.to_lowercase()
@@ -178,11 +181,17 @@ class Sketches:
     n_anchors: pl.DataFrame  # row, n_anchors
 
 
-def sketch(keys: list[str], rows: np.ndarray, chunk: int = 20_000) -> Sketches:
-    """LSH buckets and winnowing anchors of `keys` (labelled with `rows`), in bounded chunks."""
-    buckets, anchors = [], []
-    for start in range(0, len(keys), chunk):
-        part, labels = keys[start : start + chunk], rows[start : start + chunk]
+def sketch(keys: list[str], rows: np.ndarray, slice_chars: int = SKETCH_SLICE_CHARS) -> Sketches:
+    """LSH buckets and winnowing anchors of `keys` (labelled with `rows`), a slice at a time.
+
+    The shingle arrays take ~8 bytes per character each, several at once: slices of about
+    `slice_chars` characters keep that bounded whatever the batch size.
+    """
+    buckets, anchors, counts = [], [], []
+    ends = np.cumsum(np.fromiter(map(len, keys), dtype=np.int64, count=len(keys)))
+    cuts = [0, *(np.flatnonzero(np.diff(ends // slice_chars)) + 1).tolist(), len(keys)] if keys else []
+    for start, stop in itertools.pairwise(cuts):
+        part, labels = keys[start:stop], rows[start:stop]
         b = minhash.lsh_buckets(minhash.shingle_hashes(part, SHINGLE), BANDS, ROWS, LSH_SEED)
         buckets.append(
             pl.DataFrame(
@@ -194,35 +203,60 @@ def sketch(keys: list[str], rows: np.ndarray, chunk: int = 20_000) -> Sketches:
             )
         )
         owner, anchor = minhash.winnow(minhash.shingle_hashes(part, ANCHOR_SHINGLE), ANCHOR_WINDOW)
-        anchors.append(pl.DataFrame({"row": labels[owner], "anchor": anchor}).unique(maintain_order=True))
+        anchors.append(pl.DataFrame({"row": labels[owner], "anchor": anchor}))
+        n = np.bincount(owner, minlength=len(part))
+        counts.append(pl.DataFrame({"row": labels[n > 0], "n_anchors": n[n > 0]}))
     schema_b = {"row": pl.Int64, "band": pl.Int16, "bucket": pl.Int64}
     schema_a = {"row": pl.Int64, "anchor": pl.Int64}
-    bucket_frame = pl.concat(buckets) if buckets else pl.DataFrame(schema=schema_b)
-    anchor_frame = pl.concat(anchors) if anchors else pl.DataFrame(schema=schema_a)
-    n_anchors = anchor_frame.group_by("row").len("n_anchors").cast({"n_anchors": pl.Int32})
-    return Sketches(bucket_frame.cast(schema_b), anchor_frame.cast(schema_a), n_anchors)
+    schema_n = {"row": pl.Int64, "n_anchors": pl.Int32}
+    return Sketches(
+        pl.concat(buckets).cast(schema_b) if buckets else pl.DataFrame(schema=schema_b),
+        pl.concat(anchors).cast(schema_a) if anchors else pl.DataFrame(schema=schema_a),
+        pl.concat(counts).cast(schema_n) if counts else pl.DataFrame(schema=schema_n),
+    )
 
 
 def batch_candidates(sk: Sketches) -> pl.DataFrame:
     """Pairs (a, b), a < b, of batch rows sharing an LSH bucket or most of the shorter's anchors."""
-    by_bucket = (
-        sk.buckets.join(sk.buckets, on=["band", "bucket"], suffix="_b")
-        .filter(pl.col("row") < pl.col("row_b"))
-        .select(pl.col("row").alias("a"), pl.col("row_b").alias("b"))
+    # A near pair shares most of its 32 bands: each distinct set of rows sharing a bucket
+    # is paired once, not once per band (that was ~30 join rows per pair).
+    bucket_groups = (
+        sk.buckets.filter(pl.col("bucket").is_duplicated())
+        .group_by("band", "bucket")
+        .agg(pl.col("row").sort())
+        .select(pl.col("row").unique())["row"]
     )
-    common = sk.anchors.group_by("anchor").len("df").filter(pl.col("df") <= ANCHOR_MAX_DF)
-    rare = sk.anchors.join(common.select("anchor"), on="anchor")
-    shared = (
-        rare.join(rare, on="anchor", suffix="_b")
-        .filter(pl.col("row") < pl.col("row_b"))
-        .group_by("row", "row_b")
-        .len("shared")
-        .join(sk.n_anchors, on="row")
-        .join(sk.n_anchors, left_on="row_b", right_on="row", suffix="_b")
-        .filter(pl.col("shared") >= ANCHOR_SHARE * pl.min_horizontal("n_anchors", "n_anchors_b"))
-        .select(pl.col("row").alias("a"), pl.col("row_b").alias("b"))
-    )
-    return pl.concat([by_bucket, shared]).unique()
+    by_bucket = _pairs_in_groups(bucket_groups.explode().to_numpy(), bucket_groups.list.len().to_numpy())
+    # Anchors held by 2 .. ANCHOR_MAX_DF rows (more: a stock phrase) pair their rows; a
+    # pair is a candidate when it shares most of the shorter key's anchors. In numpy: the
+    # anchor table is large and polars' grouping of it costs ~100 MB of hash tables.
+    order = np.argsort(sk.anchors["anchor"].to_numpy(), kind="stable")
+    anchor, row = sk.anchors["anchor"].to_numpy()[order], sk.anchors["row"].to_numpy()[order]
+    sizes = np.diff(np.flatnonzero(np.r_[True, anchor[1:] != anchor[:-1]]), append=len(anchor))
+    rare = (sizes >= 2) & (sizes <= ANCHOR_MAX_DF)
+    pairs, shared = np.unique(_pairs_in_groups(row[np.repeat(rare, sizes)], sizes[rare]), return_counts=True)
+    n_anchors = np.zeros(int(sk.n_anchors["row"].max() or 0) + 1, dtype=np.int64)
+    n_anchors[sk.n_anchors["row"].to_numpy()] = sk.n_anchors["n_anchors"].to_numpy()
+    fewer = np.minimum(n_anchors[pairs >> 32], n_anchors[pairs & 0xFFFFFFFF])
+    by_anchor = pairs[shared >= ANCHOR_SHARE * fewer]
+    both = np.union1d(by_bucket, by_anchor)
+    return pl.DataFrame({"a": both >> 32, "b": both & 0xFFFFFFFF}, schema={"a": pl.Int64, "b": pl.Int64})
+
+
+def _pairs_in_groups(rows: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Every pair a < b of distinct rows within a group, as one integer a * 2**32 + b.
+
+    `rows` holds the groups one after the other (`sizes` long); rows are batch positions,
+    far below 2**31, so a pair packs into one int64 to count and dedupe.
+    """
+    rows, sizes = rows.astype(np.int64), sizes.astype(np.int64)
+    position = np.arange(len(rows))
+    later = np.repeat(np.cumsum(sizes), sizes) - position - 1  # rows after this one in its group
+    first = np.repeat(position, later)
+    run_start = np.repeat(np.cumsum(later) - later, later)
+    second = rows[first + 1 + (np.arange(len(first)) - run_start)]
+    first = rows[first]
+    return np.minimum(first, second) * (1 << 32) + np.maximum(first, second)
 
 
 # --- clustering -------------------------------------------------------------------------
@@ -237,19 +271,16 @@ class _Node:
     rank: int  # load order; stored paragraphs rank before every batch paragraph
     stored: bool
     status: str = "unique"
-    dup_of: int | None = None  # node index of the kept paragraph
+    dup_of: int | None = None  # node id of the kept paragraph
     similarity: float | None = None
     members: list[int] = field(default_factory=list)  # nodes whose dup_of is this node
-
-    @functools.cached_property
-    def shingles(self) -> frozenset[str]:
-        return minhash.shingle_set(self.key, SHINGLE)
+    shingles: frozenset[int] = frozenset()  # hashed SHINGLE-shingles of key (minhash.shingle_sets)
 
 
-def _assign(nodes: list[_Node], adjacency: dict[int, set[int]], batch_order: list[int]) -> list[int]:
+def _assign(nodes: dict[int, _Node], adjacency: dict[int, set[int]], batch_order: list[int]) -> list[int]:
     """Greedy clustering in load order; returns the stored nodes demoted to fragments."""
     demoted = []
-    processed = {i for i, n in enumerate(nodes) if n.stored}
+    processed = {i for i, n in nodes.items() if n.stored}
     for x in batch_order:
         node = nodes[x]
         kept = [p for p in adjacency.get(x, ()) if p in processed and nodes[p].status == "unique"]
@@ -298,7 +329,7 @@ def _is_fragment(short: str, long: str) -> bool:
     return MIN_FRAGMENT_CHARS <= len(short) <= FRAGMENT_MAX_SHARE * len(long)
 
 
-def _point(nodes: list[_Node], x: int, kept: int, status: str, similarity: float) -> None:
+def _point(nodes: dict[int, _Node], x: int, kept: int, status: str, similarity: float) -> None:
     nodes[x].status, nodes[x].dup_of, nodes[x].similarity = status, kept, round(similarity, 4)
     nodes[kept].members.append(x)
 
@@ -324,21 +355,24 @@ def mark_duplicates(
     The result does not depend on the order of the input rows (see the module docstring).
     """
     ordered = load_order(paragraphs, documents)
+    n = ordered.height
     ids = ordered["paragraph_id"].to_list()
-    keys = norm_keys(ordered["text"]).to_list()
+    key_series = norm_keys(ordered["text"])
+    keys = key_series.to_list()
     hashes = [norm_hash(k) for k in keys]
 
     # Exact copies inside the batch collapse onto their first row (the representative).
     first_of: dict[str, int] = {}
-    rep = [first_of.setdefault(h, i) for i, h in enumerate(hashes)]
-    reps = np.array(sorted(first_of.values()), dtype=np.int64)
-    sketched = np.array([r for r in reps if len(keys[r]) >= MIN_SKETCH_CHARS], dtype=np.int64)
-    sk = sketch([keys[r] for r in sketched], sketched)
+    rep = np.fromiter((first_of.setdefault(h, i) for i, h in enumerate(hashes)), dtype=np.int64, count=n)
+    reps = np.fromiter(first_of.values(), dtype=np.int64, count=len(first_of))  # ascending
+    key_chars = np.fromiter(map(len, keys), dtype=np.int64, count=n)
+    sketched = reps[key_chars[reps] >= MIN_SKETCH_CHARS]
+    sk = sketch([keys[r] for r in sketched.tolist()], sketched)
 
     stored = history(
         Probe(
             hashes=pl.DataFrame(
-                {"row": reps, "norm_hash": [hashes[r] for r in reps]},
+                {"row": reps, "norm_hash": [hashes[r] for r in reps.tolist()]},
                 schema={"row": pl.Int64, "norm_hash": pl.String},
             ),
             buckets=sk.buckets,
@@ -346,119 +380,168 @@ def mark_duplicates(
         )
     )
 
-    nodes = [_Node(ids[r], keys[r], rank=int(r), stored=False) for r in range(len(ids))]
-    node_of_pkey: dict[int, int] = {}
-    for pk, pid, key in stored.keys.iter_rows():
-        node_of_pkey[pk] = len(nodes)
-        nodes.append(_Node(pid, key, rank=-1, stored=True))
-    node_of_pid = {nodes[i].paragraph_id: i for i in node_of_pkey.values()}
+    nodes, stored_ids, adjacency = _graph(ids, keys, stored, batch_candidates(sk))
+    undecided = sorted(r for r in adjacency if nodes[r].status == "unique")
+    demoted = _assign(nodes, adjacency, undecided)
+    marks = _Marks.of(nodes, n, rep)
+    result = _with_provenance(ordered, marks, nodes, stored_ids, hashes)
+    keyed = result.select("paragraph_id", "norm_hash", key_series.alias("norm_key"))
+    return DedupResult(
+        paragraphs=result,
+        index=index_rows(marks.status == 0, keyed, sk),
+        history_updates=_history_updates(nodes, demoted, marks.dup_of),
+    )
 
-    stored_exact = dict(stored.exact.iter_rows())
-    for r in reps.tolist():
-        pid = stored_exact.get(r)
-        if pid is not None:
-            if pid not in node_of_pid:
-                node_of_pid[pid] = len(nodes)
-                nodes.append(_Node(pid, keys[r], rank=-1, stored=True))
-            _point(nodes, r, node_of_pid[pid], "exact", 1.0)
+
+def _graph(
+    ids: list[str], keys: list[str], stored: Stored, pairs: pl.DataFrame
+) -> tuple[dict[int, _Node], list[str], dict[int, set[int]]]:
+    """The clustering's nodes, the stored paragraphs' ids (in node order) and candidate edges.
+
+    Nodes exist only for what can be marked by comparison: batch representatives with a
+    candidate or a stored exact copy (already pointed at it), and the stored paragraphs.
+    A node's id is its batch row, or n + j for the j-th stored paragraph (ties between
+    stored paragraphs go by id). Rows without a node stay unique or follow their
+    representative (`_Marks`).
+    """
+    n = len(ids)
+    nodes: dict[int, _Node] = {}
+    stored_ids: list[str] = []
+
+    def stored_node(pid: str, key: str) -> int:
+        nodes[n + len(stored_ids)] = _Node(pid, key, rank=-1, stored=True)
+        stored_ids.append(pid)
+        return n + len(stored_ids) - 1
+
+    def batch_node(r: int) -> None:
+        if r not in nodes:
+            nodes[r] = _Node(ids[r], keys[r], rank=r, stored=False)
+
+    node_of_pkey = {pk: stored_node(pid, key) for pk, pid, key in stored.keys.iter_rows()}
+    node_of_pid = {nodes[i].paragraph_id: i for i in node_of_pkey.values()}
+    for r, pid in sorted(dict(stored.exact.iter_rows()).items()):
+        if pid not in node_of_pid:
+            node_of_pid[pid] = stored_node(pid, keys[r])
+        batch_node(r)
+        _point(nodes, r, node_of_pid[pid], "exact", 1.0)
 
     adjacency: dict[int, set[int]] = {}
-    for a, b in batch_candidates(sk).iter_rows():
+    for a, b in zip(pairs["a"].to_list(), pairs["b"].to_list(), strict=True):
         adjacency.setdefault(a, set()).add(b)
         adjacency.setdefault(b, set()).add(a)
     for r, pk in stored.pairs.iter_rows():
         if pk in node_of_pkey:
             adjacency.setdefault(r, set()).add(node_of_pkey[pk])
-    undecided = [int(r) for r in reps if nodes[r].status == "unique"]
-    demoted = _assign(nodes, adjacency, undecided)
-
-    # Copies follow their representative: exact of it if it is kept, else what it is.
-    for i, r in enumerate(rep):
-        if i != r:
-            head = nodes[r]
-            if head.status == "unique":
-                _point(nodes, i, r, "exact", 1.0)
-            else:
-                assert head.dup_of is not None and head.similarity is not None
-                _point(nodes, i, head.dup_of, head.status, head.similarity)
-
-    return DedupResult(
-        paragraphs=_with_provenance(ordered, nodes, keys, hashes),
-        index=index_rows([i for i in range(len(ids)) if nodes[i].status == "unique"], ids, keys, hashes, sk),
-        history_updates=_history_updates(nodes, demoted),
-    )
+    for r in adjacency:
+        batch_node(r)
+    keyed_nodes = list(nodes.values())
+    for node, shingles in zip(
+        keyed_nodes, minhash.shingle_sets([x.key for x in keyed_nodes], SHINGLE), strict=True
+    ):
+        node.shingles = shingles
+    return nodes, stored_ids, adjacency
 
 
-_METHOD = {"exact": METHOD_EXACT, "near": METHOD_NEAR, "contained": METHOD_CONTAINED}
+_STATUSES = ("unique", "exact", "near", "contained")
+_METHODS = (None, METHOD_EXACT, METHOD_NEAR, METHOD_CONTAINED)
+
+
+@dataclass
+class _Marks:
+    """The outcome per batch row, as arrays (no object per row)."""
+
+    status: np.ndarray  # int8, index into _STATUSES
+    dup_of: np.ndarray  # int64 node id of the kept paragraph, -1 for none
+    similarity: np.ndarray  # float64, NaN for none
+
+    @classmethod
+    def of(cls, nodes: dict[int, _Node], n: int, rep: np.ndarray) -> _Marks:
+        status = np.zeros(n, dtype=np.int8)
+        dup_of = np.full(n, -1, dtype=np.int64)
+        similarity = np.full(n, np.nan)
+        for i, node in nodes.items():
+            if i < n and node.dup_of is not None:
+                status[i], dup_of[i] = _STATUSES.index(node.status), node.dup_of
+                similarity[i] = node.similarity
+        # Copies follow their representative: exact of it if it is kept, else what it is.
+        copies = np.flatnonzero(rep != np.arange(n))
+        head = rep[copies]
+        kept = status[head] == 0
+        status[copies] = np.where(kept, _STATUSES.index("exact"), status[head])
+        dup_of[copies] = np.where(kept, head, dup_of[head])
+        similarity[copies] = np.where(kept, 1.0, similarity[head])
+        return cls(status, dup_of, similarity)
 
 
 def _with_provenance(
-    ordered: pl.DataFrame, nodes: list[_Node], keys: list[str], hashes: list[str]
+    ordered: pl.DataFrame, marks: _Marks, nodes: dict[int, _Node], stored_ids: list[str], hashes: list[str]
 ) -> pl.DataFrame:
-    batch = nodes[: ordered.height]
+    n = ordered.height
+    all_ids = pl.concat([ordered["paragraph_id"], pl.Series(stored_ids, dtype=pl.String)])
+    # A kept paragraph's cluster: itself and every batch or stored paragraph pointing at it.
+    demoted = [node.dup_of for i, node in nodes.items() if i >= n and node.dup_of is not None]
+    pointing = np.concatenate([marks.dup_of, np.array(demoted, dtype=np.int64)])
+    members = np.bincount(pointing[pointing >= 0], minlength=n)[:n]
+    status = pl.Series(marks.status)
     return ordered.with_columns(
         pl.lit(NORM_VERSION, dtype=pl.Int32).alias("norm_version"),
         pl.Series("norm_hash", hashes, dtype=pl.String),
-        pl.Series("dup_status", [n.status for n in batch], dtype=pl.String),
-        pl.Series(
-            "dup_of",
-            [None if n.dup_of is None else nodes[n.dup_of].paragraph_id for n in batch],
-            dtype=pl.String,
-        ),
-        pl.Series("similarity", [n.similarity for n in batch], dtype=pl.Float64),
-        pl.Series("dup_method", [_METHOD.get(n.status) for n in batch], dtype=pl.String),
-        pl.Series(
-            "cluster_size",
-            [1 + len(n.members) if n.status == "unique" else 1 for n in batch],
-            dtype=pl.Int32,
-        ),
+        status.replace_strict(dict(enumerate(_STATUSES)), return_dtype=pl.String).alias("dup_status"),
+        all_ids.gather(pl.Series(marks.dup_of).replace(-1, None)).alias("dup_of"),
+        pl.Series("similarity", marks.similarity, dtype=pl.Float64).fill_nan(None),
+        status.replace_strict(dict(enumerate(_METHODS)), return_dtype=pl.String).alias("dup_method"),
+        pl.Series("cluster_size", np.where(marks.status == 0, 1 + members, 1), dtype=pl.Int32),
     )
 
 
-def index_rows(
-    kept: list[int], ids: list[str], keys: list[str], hashes: list[str], sk: Sketches
-) -> dict[str, pl.DataFrame]:
-    """dedup_keys / dedup_bands / dedup_anchors rows of the rows `kept`: what later runs match."""
-    frame = pl.DataFrame(
-        {
-            "row": kept,
-            "pkey": [pkey(ids[i]) for i in kept],
-            "paragraph_id": [ids[i] for i in kept],
-            "norm_version": [NORM_VERSION] * len(kept),
-            "norm_hash": [hashes[i] for i in kept],
-            "norm_key": [keys[i] for i in kept],
-        },
-        schema={
-            "row": pl.Int64,
-            "pkey": pl.Int64,
-            "paragraph_id": pl.String,
-            "norm_version": pl.Int32,
-            "norm_hash": pl.String,
-            "norm_key": pl.String,
-        },
+def index_rows(kept: np.ndarray, keyed: pl.DataFrame, sk: Sketches) -> dict[str, pl.DataFrame]:
+    """dedup_keys / dedup_bands / dedup_anchors rows of the rows `kept`: what later runs match.
+
+    `kept` is a boolean mask over the rows of `keyed` (paragraph_id, norm_hash, norm_key);
+    sketch rows are selected by that mask, not by joins (no hash tables over the sketches).
+    """
+    rows = np.flatnonzero(kept)
+    pkeys = np.fromiter(
+        map(pkey, keyed["paragraph_id"].gather(rows).to_list()), dtype=np.int64, count=len(rows)
     )
-    pkeys = frame.select("row", "pkey")
-    dedup_keys = (
-        frame.join(sk.n_anchors, on="row", how="left")
-        .with_columns(pl.col("n_anchors").fill_null(0))
-        .select("pkey", "paragraph_id", "norm_version", "norm_hash", "norm_key", "n_anchors")
-    )
+    pkey_of_row = np.zeros(len(kept), dtype=np.int64)
+    pkey_of_row[rows] = pkeys
+    n_anchors = np.zeros(len(kept), dtype=np.int32)
+    n_anchors[sk.n_anchors["row"].to_numpy()] = sk.n_anchors["n_anchors"].to_numpy()
+
+    def of_kept(sketch_rows: pl.DataFrame, *columns: str) -> pl.DataFrame:
+        row = sketch_rows["row"].to_numpy()
+        mine = kept[row]
+        return sketch_rows.filter(mine).select(*columns, pl.Series("pkey", pkey_of_row[row[mine]]))
+
     return {
-        "dedup_keys": dedup_keys,
-        "dedup_bands": sk.buckets.join(pkeys, on="row").select("band", "bucket", "pkey"),
-        "dedup_anchors": sk.anchors.join(pkeys, on="row").select("anchor", "pkey"),
+        "dedup_keys": keyed[rows].select(
+            pl.Series("pkey", pkeys),
+            "paragraph_id",
+            pl.lit(NORM_VERSION, dtype=pl.Int32).alias("norm_version"),
+            "norm_hash",
+            "norm_key",
+            pl.Series("n_anchors", n_anchors[rows]),
+        ),
+        "dedup_bands": of_kept(sk.buckets, "band", "bucket"),
+        "dedup_anchors": of_kept(sk.anchors, "anchor"),
     }
 
 
 def index_all(paragraph_ids: list[str], texts: pl.Series) -> dict[str, pl.DataFrame]:
     """Index rows for paragraphs all known to be kept (rebuilding the index for a new key version)."""
-    keys = norm_keys(texts).to_list()
-    rows = [i for i, k in enumerate(keys) if len(k) >= MIN_SKETCH_CHARS]
-    sk = sketch([keys[i] for i in rows], np.array(rows, dtype=np.int64))
-    return index_rows(list(range(len(keys))), paragraph_ids, keys, [norm_hash(k) for k in keys], sk)
+    key_series = norm_keys(texts)
+    keys = key_series.to_list()
+    rows = np.array([i for i, k in enumerate(keys) if len(k) >= MIN_SKETCH_CHARS], dtype=np.int64)
+    sk = sketch([keys[i] for i in rows.tolist()], rows)
+    keyed = pl.DataFrame(
+        {"paragraph_id": paragraph_ids, "norm_hash": [norm_hash(k) for k in keys], "norm_key": key_series},
+        schema={"paragraph_id": pl.String, "norm_hash": pl.String, "norm_key": pl.String},
+    )
+    return index_rows(np.ones(len(keys), dtype=bool), keyed, sk)
 
 
-def _history_updates(nodes: list[_Node], demoted: list[int]) -> pl.DataFrame:
+def _history_updates(nodes: dict[int, _Node], demoted: list[int], batch_dup_of: np.ndarray) -> pl.DataFrame:
     rows = [
         {
             "paragraph_id": nodes[d].paragraph_id,
@@ -468,11 +551,8 @@ def _history_updates(nodes: list[_Node], demoted: list[int]) -> pl.DataFrame:
         }
         for d in demoted
     ]
-    grown = {
-        nodes[n.dup_of].paragraph_id
-        for n in nodes
-        if n.dup_of is not None and nodes[n.dup_of].stored and not n.stored
-    }
+    # Stored kept paragraphs that batch paragraphs now point at (stored node ids are >= n).
+    grown = {nodes[int(i)].paragraph_id for i in np.unique(batch_dup_of[batch_dup_of >= len(batch_dup_of)])}
     rows += [
         {"paragraph_id": p, "dup_of": None, "similarity": None, "dup_method": None} for p in sorted(grown)
     ]

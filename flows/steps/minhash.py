@@ -7,23 +7,24 @@ per character), and rensa computes the MinHash signatures from one flat buffer.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
 from rensa import RMinHash
 
-_MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
-
 
 def _mix64(x: np.ndarray) -> np.ndarray:
-    """splitmix64 finaliser: spreads structured 64-bit values (packed code points) evenly."""
-    x = x.astype(np.uint64, copy=True)
+    """splitmix64 finaliser, in place: spreads structured 64-bit values (packed code points) evenly.
+
+    In place (uint64 arithmetic wraps), so a pass over a large array allocates one temporary.
+    """
     x ^= x >> np.uint64(30)
     x *= np.uint64(0xBF58476D1CE4E5B9)
     x ^= x >> np.uint64(27)
     x *= np.uint64(0x94D049BB133111EB)
     x ^= x >> np.uint64(31)
-    return x & _MASK64
+    return x
 
 
 @dataclass(frozen=True)
@@ -41,30 +42,33 @@ def shingle_hashes(keys: list[str], k: int) -> Shingles:
     longer k folds the window with the mixer), then mixed, so equal windows hash equally
     in every key and every run.
     """
-    lengths = np.fromiter((len(s) for s in keys), dtype=np.int64, count=len(keys))
+    lengths = np.fromiter(map(len, keys), dtype=np.int64, count=len(keys))
     starts = np.zeros(len(keys) + 1, dtype=np.int64)
     np.cumsum(lengths, out=starts[1:])
-    cps = np.frombuffer("".join(keys).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-    # Pad so windows at the very end never read past the array.
-    cps = np.concatenate([cps, np.zeros(k, dtype=np.uint64)])
     total = int(starts[-1])
-    positions = np.arange(total, dtype=np.int64)
-    packed = np.zeros(total, dtype=np.uint64)
-    for j in range(k):
-        if j and j % 3 == 0:
-            packed = _mix64(packed)
-        packed = (packed << np.uint64(21)) | cps[j : j + total]
-    hashed = _mix64(packed + np.uint64(k))
-    # A window is valid when it ends inside its key; keys shorter than k keep one window.
+    # Zero padding so windows at the very end never read past the array.
+    cps = np.zeros(total + k, dtype=np.uint64)
+    cps[:total] = np.frombuffer("".join(keys).encode("utf-32-le"), dtype=np.uint32)
+    hashed = cps[:total].copy()
+    for j in range(1, k):
+        if j % 3 == 0:
+            _mix64(hashed)
+        hashed <<= np.uint64(21)
+        hashed |= cps[j : j + total]
+    del cps
+    hashed += np.uint64(k)
+    _mix64(hashed)
+    # A window is valid when it ends inside its key: the last k - 1 windows of a key are
+    # not, except that a key shorter than k keeps its first window.
+    valid = np.ones(total, dtype=bool)
+    for j in range(1, k):
+        valid[starts[1:][lengths > j] - j] = False
     counts = np.where(lengths >= k, lengths - k + 1, np.minimum(lengths, 1))
-    owner = np.repeat(np.arange(len(keys), dtype=np.int64), lengths)
-    valid = positions - starts[owner] < counts[owner]
-    if np.any((lengths > 0) & (lengths < k)):
+    short = (lengths > 0) & (lengths < k)
+    for i in np.flatnonzero(short):
         # Short key: its single window holds the key and zero padding (not the next key).
-        short = (lengths > 0) & (lengths < k)
-        for i in np.flatnonzero(short):
-            padded = keys[i] + "\0" * (k - len(keys[i]))
-            hashed[starts[i]] = shingle_hashes([padded], k).hashes[0]
+        padded = keys[i] + "\0" * (k - len(keys[i]))
+        hashed[starts[i]] = shingle_hashes([padded], k).hashes[0]
     offsets = np.zeros(len(keys) + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
     return Shingles(hashed[valid], offsets)
@@ -89,6 +93,27 @@ def lsh_buckets(shingles: Shingles, bands: int, rows: int, seed: int) -> np.ndar
     return acc.view(np.int64)
 
 
+def _window_min(h: np.ndarray, window: int) -> np.ndarray:
+    """Minimum of every `window` consecutive values (len(h) - window + 1 of them).
+
+    By doubling: minima over 1, 2, 4, ... values, combined along the bits of `window`,
+    so a pass costs O(len(h)) whatever the window, about log2(window) + popcount passes.
+    """
+    count = len(h) - window + 1
+    result: np.ndarray | None = None
+    covered, span, power = 0, 1, h  # power[i] = min(h[i : i + span])
+    while covered < window:
+        if window & span:
+            part = power[covered : covered + count]
+            result = part.copy() if result is None else np.minimum(result, part, out=result)
+            covered += span
+        if covered < window:
+            power = np.minimum(power[:-span], power[span:])
+            span *= 2
+    assert result is not None
+    return result
+
+
 def winnow(shingles: Shingles, window: int) -> tuple[np.ndarray, np.ndarray]:
     """Winnowing fingerprints (Schleimer et al. 2003): (key index, anchor hash) pairs.
 
@@ -96,25 +121,21 @@ def winnow(shingles: Shingles, window: int) -> tuple[np.ndarray, np.ndarray]:
     only on local content, so any shared substring of at least window + k - 1 characters
     yields a shared anchor, and every anchor of an exact fragment is an anchor of the
     paragraph it was cut from. A key with fewer than `window` shingles keeps its minimum.
+    Each (key index, anchor) pair comes once, in the order first found.
     """
     h, off = shingles.hashes, shingles.offsets
     n = len(off) - 1
     counts = np.diff(off)
-    owner = np.repeat(np.arange(n, dtype=np.int64), counts)
     rows_out, hashes_out = [], []
     if len(h) >= window:
-        starts = np.arange(len(h) - window + 1, dtype=np.int64)
-        inside = owner[starts] == owner[starts + window - 1]
-        starts = starts[inside]
-        # Running minimum over the window offsets: memory stays O(shingles), not O(shingles * window).
-        best, picks = h[starts], starts.copy()
+        mins = _window_min(h, window)
+        # Keep the windows that lie inside one key: a key's last window - 1 starts do not.
+        inside = np.ones(len(mins), dtype=bool)
         for j in range(1, window):
-            candidate = h[starts + j]
-            better = candidate < best
-            best = np.where(better, candidate, best)
-            picks = np.where(better, starts + j, picks)
-        rows_out.append(owner[picks])
-        hashes_out.append(h[picks])
+            ends = off[1:][counts >= j] - j
+            inside[ends[ends < len(mins)]] = False
+        rows_out.append(np.repeat(np.arange(n, dtype=np.int64), np.maximum(counts - window + 1, 0)))
+        hashes_out.append(mins[inside])
     short = np.flatnonzero((counts > 0) & (counts < window))
     if len(short):
         mins = np.minimum.reduceat(h, off[:-1][counts > 0])
@@ -124,10 +145,18 @@ def winnow(shingles: Shingles, window: int) -> tuple[np.ndarray, np.ndarray]:
         hashes_out.append(mins[pick])
     if not rows_out:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    # Consecutive windows mostly pick the same position; callers drop remaining repeats.
+    # Consecutive windows mostly share their minimum: drop those repeats first (cheap), then
+    # the few left (a stretch of text repeated further on), keeping first occurrences.
     rows, hashes = np.concatenate(rows_out), np.concatenate(hashes_out).view(np.int64)
     fresh = np.ones(len(rows), dtype=bool)
     fresh[1:] = (rows[1:] != rows[:-1]) | (hashes[1:] != hashes[:-1])
+    rows, hashes = rows[fresh], hashes[fresh]
+    # Sorted by hash alone (stable), a key's repeats are neighbours: rows ascend through the
+    # windowed part and a short key has a single anchor, appended after it.
+    order = np.argsort(hashes, kind="stable")
+    repeat = (hashes[order][1:] == hashes[order][:-1]) & (rows[order][1:] == rows[order][:-1])
+    fresh = np.ones(len(rows), dtype=bool)
+    fresh[order[1:][repeat]] = False
     return rows[fresh], hashes[fresh]
 
 
@@ -138,14 +167,29 @@ def shingle_set(key: str, k: int) -> frozenset[str]:
     return frozenset(key[i : i + k] for i in range(len(key) - k + 1))
 
 
-def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+def shingle_sets(keys: list[str], k: int) -> list[frozenset[int]]:
+    """The k-character shingles of each key as a set of their hashes, all keys at once.
+
+    For k <= 3 the hash is one-to-one on shingles (up to three 21-bit code points packed
+    into 63 bits, then the bijective mixer; keys hold no NUL, the padding of a short key),
+    so set sizes and intersections, hence `jaccard` and `containment`, equal those of
+    `shingle_set`'s strings, without a Python string per shingle.
+    """
+    if k > 3:
+        raise ValueError(f"shingle hashes are one-to-one only for k <= 3, not {k}")
+    shingles = shingle_hashes(keys, k)
+    flat, offsets = shingles.hashes.tolist(), shingles.offsets.tolist()
+    return [frozenset(flat[start:stop]) for start, stop in itertools.pairwise(offsets)]
+
+
+def jaccard(a: frozenset, b: frozenset) -> float:
     if not a or not b:
         return 0.0
     inter = len(a & b)
     return inter / (len(a) + len(b) - inter)
 
 
-def containment(part: frozenset[str], whole: frozenset[str]) -> float:
+def containment(part: frozenset, whole: frozenset) -> float:
     """Share of `part`'s shingles found in `whole`."""
     if not part:
         return 0.0
