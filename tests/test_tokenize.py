@@ -237,3 +237,12 @@ def test_keywords_of_equal_weight_rank_by_word_and_the_cut_keeps_the_first():
     assert keywords["keyword"].to_list() == sorted(words)[:3]
     assert keywords["rank"].to_list() == [1, 2, 3]
     assert keywords["weight"].n_unique() == 1
+
+
+def test_an_articles_keywords_weigh_the_same_alone_as_among_others():
+    # A demoted fragment's article gets its keywords weighed again alone, at load
+    # (warehouse/dedup_index.py): bit for bit what the whole batch would have given it.
+    tokens = tokenize_rows(seed_lines())
+    together = article_keywords(tokens)
+    for (article,), own in tokens.group_by("article_id"):
+        assert article_keywords(own).equals(together.filter(pl.col("article_id") == article))

@@ -172,12 +172,13 @@ def article_keywords(tokens: pl.DataFrame, top_n: int = KEYWORDS_PER_ARTICLE) ->
     if tokens.height == 0:
         return pl.DataFrame(schema=KEYWORD_SCHEMA)
     idf, median_idf = _idf()
-    weight = pl.col("count") / pl.col("count").sum().over("article_id") * pl.col("idf").fill_null(median_idf)
+    # The article's total joined in, not `sum().over()`: polars computed that window a ulp
+    # differently with one article than with many, so a weight depended on the batch.
+    weight = pl.col("count") / pl.col("total") * pl.col("idf").fill_null(median_idf)
+    counts = tokens.lazy().filter(_KEYWORD_CANDIDATE).group_by("article_id", "word").len("count")
+    totals = counts.group_by("article_id").agg(pl.col("count").sum().alias("total"))
     return (
-        tokens.lazy()
-        .filter(_KEYWORD_CANDIDATE)
-        .group_by("article_id", "word")
-        .len("count")
+        counts.join(totals, on="article_id")
         .join(idf.lazy(), on="word", how="left")
         .with_columns(weight.alias("weight"))
         # Only words as heavy as the article's n-th heaviest can rank within the n, so the
