@@ -24,17 +24,16 @@ from flows.steps.tokenize import lexicon_frame
 from flows.tasks import (
     Batch,
     Chunk,
+    Cutting,
     chunk_files,
     dedup,
-    join_tokens,
     load,
     restore,
-    split_by_article,
     stage,
     texts_to_tokenize,
     to_batch,
-    tokenize,
     validate,
+    validate_words,
     waves_of,
 )
 from warehouse import db as warehouse
@@ -73,13 +72,17 @@ def ingest_news(inbox: str = "seeds", db: str = "warehouse/news.duckdb") -> RunS
 
         # Wave by wave, so memory holds one wave whatever the backlog; each wave's rows are
         # staged on disk and the load commits them all at once.
+        cutting = Cutting(settings.chunk_bytes)
         for pages in restored(waves, progress):  # decode -> clean -> repair -> segment
             batch = dedup(to_batch(pages), db, staging)
-            texts = split_by_article(texts_to_tokenize(batch), settings.chunk_bytes)
-            batch.tokens, batch.article_keywords = join_tokens(tokenize.map(texts).result())
             batch = validate(batch, db, staging)
             tally.add(pages, batch)
             stage(wave_tables(run.run_id, batch), staging)
+            cutting.submit(texts_to_tokenize(batch))  # tokenize, while the next wave goes on
+            for words in cutting.finished(leave=1):
+                stage(tally.words(validate_words(words, db, staging)), staging)
+        for words in cutting.finished():
+            stage(tally.words(validate_words(words, db, staging)), staging)
 
         tally.check_failed_share()
         run.seconds = time.perf_counter() - t0
@@ -138,6 +141,12 @@ class Tally:
             batch.documents.height + batch.articles.height + batch.paragraphs.height + batch.failed_rows
         )
 
+    def words(self, tables: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+        """Count a wave's validated words; their quarantined rows stamped with the run."""
+        self.run.quarantined += tables["quarantine"].height
+        tables["quarantine"] = stamped_quarantine(self.run.run_id, tables["quarantine"])
+        return tables
+
     def check_failed_share(self) -> None:
         """Fail the run when too large a share of its rows of record failed the contract."""
         run = self.run
@@ -156,24 +165,21 @@ FAILED_RUN_TABLES = ("runs", "quarantine")
 
 def wave_tables(run_id: str, batch: Batch) -> dict[str, pl.DataFrame]:
     """A wave's rows as the warehouse stores them."""
-    staged_at = utc_now()
     tables = {
         "documents": batch.documents.with_columns(
-            pl.lit(run_id).alias("run_id"), pl.lit(staged_at).alias("ingested_at")
+            pl.lit(run_id).alias("run_id"), pl.lit(utc_now()).alias("ingested_at")
         ),
         "articles": batch.articles,
         "paragraphs": batch.paragraphs,
         **loadable_index(batch.dedup_index, batch.paragraphs),
     }
     if batch.quarantine is not None:
-        tables["quarantine"] = batch.quarantine.with_columns(
-            pl.lit(run_id).alias("run_id"), pl.lit(staged_at).alias("quarantined_at")
-        )
-    if batch.tokens is not None:
-        tables["tokens"] = batch.tokens
-    if batch.article_keywords is not None:
-        tables["article_keywords"] = batch.article_keywords
+        tables["quarantine"] = stamped_quarantine(run_id, batch.quarantine)
     return tables
+
+
+def stamped_quarantine(run_id: str, quarantine: pl.DataFrame) -> pl.DataFrame:
+    return quarantine.with_columns(pl.lit(run_id).alias("run_id"), pl.lit(utc_now()).alias("quarantined_at"))
 
 
 def run_tables(run: RunSummary, started_at: datetime) -> dict[str, pl.DataFrame]:

@@ -12,13 +12,14 @@ results are never cached or persisted, as here (a run's output is the warehouse)
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TypeVar
 
 import polars as pl
 from prefect import task
 from prefect.cache_policies import NO_CACHE
+from prefect.futures import PrefectFutureList
 
 from flows.artifacts import add_stage_seconds, record_stage_seconds
 from flows.steps import clean as clean_step
@@ -30,7 +31,7 @@ from flows.steps import tokenize as tokenize_step
 from flows.steps.dedup import mark_duplicates
 from flows.steps.model import ParsedDocument, SourceFile
 from flows.steps.tables import articles_frame, documents_frame, paragraphs_frame
-from schemas.contract import RECORD_TABLES, validate_batch
+from schemas.contract import RECORD_TABLES, StoredKeys, validate_batch
 from warehouse import db as warehouse
 from warehouse.dedup_index import run_history
 from warehouse.staging import Staging
@@ -154,8 +155,6 @@ class Batch:
     documents: pl.DataFrame
     articles: pl.DataFrame
     paragraphs: pl.DataFrame
-    tokens: pl.DataFrame | None = None
-    article_keywords: pl.DataFrame | None = None
     quarantine: pl.DataFrame | None = None
     dedup_index: dict[str, pl.DataFrame] = field(default_factory=dict)  # index rows + history updates
     failed_rows: int = 0  # quarantined rows of the tables of record (documents, articles, paragraphs)
@@ -215,6 +214,23 @@ def join_tokens(parts: list[tuple[pl.DataFrame, pl.DataFrame, float]]) -> tuple[
     return pl.concat([part[0] for part in parts]), pl.concat([part[1] for part in parts])
 
 
+class Cutting:
+    """Each wave's texts cut into words on the workers while the flow goes on with the next
+    wave (dedup, validate and staging run in the flow process, jieba in the workers)."""
+
+    def __init__(self, part_bytes: int) -> None:
+        self.part_bytes = part_bytes
+        self.in_flight: list[PrefectFutureList] = []
+
+    def submit(self, texts: pl.DataFrame) -> None:
+        self.in_flight.append(tokenize.map(split_by_article(texts, self.part_bytes)))
+
+    def finished(self, leave: int = 0) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
+        """Tokens and keywords of the waves submitted, oldest first, but the newest `leave`."""
+        while len(self.in_flight) > leave:
+            yield join_tokens(self.in_flight.pop(0).result())
+
+
 @task(task_run_name="tokenize {rows.height} texts", cache_policy=NO_CACHE)
 def tokenize(rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, float]:
     """Words of each text, cut once, the articles' keywords computed from those words, and
@@ -224,29 +240,38 @@ def tokenize(rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, float]:
     return tokens, tokenize_step.article_keywords(tokens), time.perf_counter() - start
 
 
-@task(on_completion=[record_stage_seconds], cache_policy=NO_CACHE)
-def validate(batch: Batch, db_path: str, staging: Staging) -> Batch:
-    """Every table through its contract (schemas/contract.py); bad rows and their children quarantined.
-
-    Foreign keys may point into the warehouse or into the run's earlier waves.
-    """
+def _stored_keys(db_path: str, staging: Staging) -> StoredKeys:
+    """Foreign-key parents in the warehouse or in the run's earlier waves (staged)."""
 
     def stored_keys(table: str, column: str, values: list[str]) -> set[str]:
         return warehouse.stored_keys(db_path, table, column, values) | warehouse.stored_keys(
             staging.path, table, column, values
         )
 
+    return stored_keys
+
+
+@task(on_completion=[record_stage_seconds], cache_policy=NO_CACHE)
+def validate(batch: Batch, db_path: str, staging: Staging) -> Batch:
+    """The rows of record through their contracts (schemas/contract.py); bad rows and their
+    children quarantined."""
     tables = {"documents": batch.documents, "articles": batch.articles, "paragraphs": batch.paragraphs}
-    if batch.tokens is not None:
-        tables["tokens"] = batch.tokens
-    if batch.article_keywords is not None:
-        tables["article_keywords"] = batch.article_keywords
-    result = validate_batch(tables, stored_keys)
+    result = validate_batch(tables, _stored_keys(db_path, staging))
     batch.documents, batch.articles, batch.paragraphs = (result.tables[t] for t in RECORD_TABLES)
-    batch.tokens, batch.article_keywords = result.tables.get("tokens"), result.tables.get("article_keywords")
     batch.quarantine = result.quarantine
     batch.failed_rows = result.failed_rows()
     return batch
+
+
+@task(on_completion=[record_stage_seconds], cache_policy=NO_CACHE)
+def validate_words(
+    words: tuple[pl.DataFrame, pl.DataFrame], db_path: str, staging: Staging
+) -> dict[str, pl.DataFrame]:
+    """A wave's tokens and keywords through their contracts, once its rows of record are
+    staged (their parents); the good rows and the quarantined ones, by table."""
+    tokens, keywords = words
+    result = validate_batch({"tokens": tokens, "article_keywords": keywords}, _stored_keys(db_path, staging))
+    return {**result.tables, "quarantine": result.quarantine}
 
 
 @task(on_completion=[record_stage_seconds], cache_policy=NO_CACHE)

@@ -91,6 +91,8 @@ QUARANTINE_SCHEMA = {
 }
 
 # (table, column, values) -> the values the warehouse already holds in table.column
+# The words of an article's title are stored under the paragraph id `<article_id>-title`.
+TITLE_ROW = "-title"
 StoredKeys = Callable[[str, str, list[str]], set[str]]
 
 
@@ -249,16 +251,33 @@ def _keys(df: pl.DataFrame, column: str) -> set[str]:
 def _batch_parent_keys(
     parent: str, child_table: str, child: pl.DataFrame, good: dict[str, pl.DataFrame]
 ) -> set[str]:
-    """Keys of `parent` rows in this batch that a row of `child_table` may reference."""
+    """Keys of `parent` rows in this batch that a row of `child_table` may reference.
+
+    A batch may lack the parent table: a wave's words are checked after its rows of record
+    were staged (flows/ingest.py), so their parents are all looked up as stored.
+    """
     if parent == child_table:  # a self-reference: the rows still standing
         return _keys(child, CONTRACTS[parent].key)
+    if parent not in good:
+        return set()
     if parent == "documents":
         return _keys(good["documents"].filter(pl.col("status") == "loaded"), "doc_id")
     if parent == "paragraphs":  # tokens: a paragraph, or the title row of an article
-        return _keys(good["paragraphs"], "paragraph_id") | {
-            a + "-title" for a in _keys(good["articles"], "article_id")
-        }
+        articles = good["articles"]["article_id"] if "articles" in good else []
+        return _keys(good["paragraphs"], "paragraph_id") | {a + TITLE_ROW for a in articles}
     return _keys(good[parent], CONTRACTS[parent].key)
+
+
+def _stored_parents(parent: str, column: str, wanted: list[str], stored: StoredKeys) -> set[str]:
+    """The keys among `wanted` that the warehouse holds; a title row's parent is its article."""
+    if parent != "paragraphs":
+        return stored(parent, column, wanted)
+    titles = [w.removesuffix(TITLE_ROW) for w in wanted if w.endswith(TITLE_ROW)]
+    paragraphs = [w for w in wanted if not w.endswith(TITLE_ROW)]
+    found = stored(parent, column, paragraphs) if paragraphs else set()
+    if titles:
+        found |= {a + TITLE_ROW for a in stored("articles", "article_id", titles)}
+    return found
 
 
 def _allowed(
@@ -269,7 +288,9 @@ def _allowed(
     for fk in CONTRACTS[table].foreign_keys:
         in_batch = _batch_parent_keys(fk.parent, table, frame, good)
         wanted = sorted(_keys(frame, fk.column) - in_batch)
-        allowed[fk.column] = in_batch | (stored(fk.parent, fk.parent_column, wanted) if wanted else set())
+        allowed[fk.column] = in_batch | (
+            _stored_parents(fk.parent, fk.parent_column, wanted, stored) if wanted else set()
+        )
     return allowed
 
 

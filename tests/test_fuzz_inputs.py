@@ -83,14 +83,13 @@ def run_stages(inbox: Path) -> tuple[list, Batch]:
     batch.paragraphs = mark_duplicates(
         batch.paragraphs, batch.documents, history_lookup(inbox / "none.duckdb")
     ).paragraphs
-    batch.tokens = tokenize_rows(texts_to_tokenize(batch))
-    batch.article_keywords = article_keywords(batch.tokens)
+    tokens = tokenize_rows(texts_to_tokenize(batch))
     tables = {
         "documents": batch.documents,
         "articles": batch.articles,
         "paragraphs": batch.paragraphs,
-        "tokens": batch.tokens,
-        "article_keywords": batch.article_keywords,
+        "tokens": tokens,
+        "article_keywords": article_keywords(tokens),
     }
     return docs, validate_batch(tables)
 

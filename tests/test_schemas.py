@@ -395,3 +395,29 @@ def test_foreign_keys_may_point_into_the_warehouse(tmp_path):
     (bad,) = result.quarantine.to_dicts()
     assert (bad["row_key"], bad["check_name"]) == (f"{AID}-p001", "fk_dup_of")
     assert "neither in this batch nor in the warehouse" in bad["reason"]
+
+
+def test_words_checked_after_their_rows_of_record_find_their_parents_stored(tmp_path):
+    # flows/ingest.py stages a wave's documents, articles and paragraphs, then checks its
+    # words alone: every parent, a title row's article included, is looked up as stored.
+    db = tmp_path / "w.duckdb"
+    run = {"run_id": "r1", "ingested_at": dt.datetime(2026, 1, 1)}
+    documents = frame("documents", [document()]).with_columns(**{k: pl.lit(v) for k, v in run.items()})
+    warehouse.load_batch(
+        db, {**batch(articles=[article()], paragraphs=[paragraph()]), "documents": documents}
+    )
+    lookup = lambda *key: warehouse.stored_keys(db, *key)  # noqa: E731
+    other = f"{OTHER_DOC[:16]}-a000"
+    words = [
+        token(),
+        token(paragraph_id=f"{AID}-title"),
+        token(paragraph_id=f"{other}-title", article_id=other),  # its article was never stored
+    ]
+
+    result = validate_batch(
+        {"tokens": frame("tokens", words), "article_keywords": frame("article_keywords", [keyword()])}, lookup
+    )
+
+    assert result.tables["tokens"]["paragraph_id"].to_list() == [PID, f"{AID}-title"]
+    assert result.tables["article_keywords"].height == 1
+    assert result.quarantine["row_key"].to_list() == [f"{other}-title"]
