@@ -167,16 +167,18 @@ def unique_texts(db: Path) -> list[str]:
 
 
 def _warm(_: int) -> int:
-    from flows.steps.tokenize import segment_words
+    from flows.steps.tokenize import regional_tokenizer
 
-    segment_words("菏泽市牡丹区")  # loads jieba's dictionary and the user dictionary
+    regional_tokenizer().lcut("菏泽市牡丹区")  # loads jieba's dictionary and the user dictionary
     return os.getpid()
 
 
 def _cut(texts: list[str]) -> int:
-    from flows.steps.tokenize import segment_words
+    """jieba alone: `lcut` as tokenize calls it, nothing done with the words."""
+    from flows.steps.tokenize import regional_tokenizer
 
-    return sum(len(segment_words(t)) for t in texts)
+    lcut = regional_tokenizer().lcut
+    return sum(len(lcut(t)) for t in texts)
 
 
 def jieba_bound(texts: list[str], workers: int) -> float:

@@ -13,11 +13,11 @@ from flows.steps.tokenize import (
     _WORD,
     TOKEN_SCHEMA,
     _idf,
-    _tokenizer,
     _word_class,
     article_keywords,
     lexicon_frame,
     plain_tokenizer,
+    regional_tokenizer,
     segment_words,
     tokenize_rows,
 )
@@ -122,7 +122,7 @@ def test_tokens_are_jiebas_tokens_holding_a_letter_or_digit_on_every_seed_line()
     words = tokens.group_by("paragraph_id", maintain_order=True).agg("article_id", "pos", "word")
     by_text = {pid: (aids, pos, ws) for pid, aids, pos, ws in words.iter_rows()}
 
-    cutter = _tokenizer()
+    cutter = regional_tokenizer()
     dropped = 0
     for pid, aid, text in rows.iter_rows():
         cut = cutter.lcut(text)
@@ -194,7 +194,7 @@ def test_keywords_weigh_like_jieba_extract_tags_without_cutting_twice():
     ours = article_keywords(tokenize_rows(rows), top_n=1000)
 
     extractor = jieba.analyse.TFIDF()
-    extractor.tokenizer = _tokenizer()  # the same words, user dictionary included
+    extractor.tokenizer = regional_tokenizer()  # the same words, user dictionary included
     theirs = dict(extractor.extract_tags(MEETING, topK=None, withWeight=True))
 
     assert dict(zip(ours["keyword"], ours["weight"], strict=True)) == pytest.approx(theirs)

@@ -43,7 +43,7 @@ REPLACED_EACH_RUN = ("lexicon",)
 
 # The load's working memory: DuckDB spills beyond it (to a .tmp folder beside the
 # warehouse) instead of growing the process with the size of the run.
-LOAD_MEMORY_LIMIT = "512MB"
+LOAD_MEMORY_LIMIT = "256MB"
 
 
 class WarehouseBusy(RuntimeError):

@@ -42,7 +42,7 @@ _PLACE_LEVELS = (
 
 
 @functools.cache
-def _tokenizer() -> jieba.Tokenizer:
+def regional_tokenizer() -> jieba.Tokenizer:
     jieba.setLogLevel(logging.WARNING)
     tokenizer = jieba.Tokenizer()
     tokenizer.initialize()
@@ -88,7 +88,7 @@ def _word_class() -> str:
 
 def segment_words(text: str, tokenizer: jieba.Tokenizer | None = None) -> list[str]:
     """Words of a text in order, without whitespace and punctuation-only tokens."""
-    cut = (tokenizer or _tokenizer()).lcut(text)
+    cut = (tokenizer or regional_tokenizer()).lcut(text)
     return [w for w in cut if _WORD.search(w)]
 
 
@@ -100,7 +100,7 @@ def tokenize_rows(rows: pl.DataFrame, tokenizer: jieba.Tokenizer | None = None) 
     Python loop per word (regex search, ids repeated per word) cost 7 % of jieba's own
     time on top of it, this 3 % (bench/tokenize_bench.py).
     """
-    cut = (tokenizer or _tokenizer()).lcut
+    cut = (tokenizer or regional_tokenizer()).lcut
     cuts = [cut(text) for text in rows["text"].to_list()]
     lengths = pl.Series([len(words) for words in cuts], dtype=pl.UInt32)
     # The row of `rows` each word came from; a text that yields no word yields no row.
