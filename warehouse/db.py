@@ -43,7 +43,7 @@ REPLACED_EACH_RUN = ("lexicon",)
 
 # The load's working memory: DuckDB spills beyond it (to a .tmp folder beside the
 # warehouse) instead of growing the process with the size of the run.
-LOAD_MEMORY_LIMIT = "256MB"
+LOAD_MEMORY_LIMIT = "512MB"
 
 
 class WarehouseBusy(RuntimeError):
@@ -186,16 +186,20 @@ def _load(con: duckdb.DuckDBPyConnection, sources: dict[str, str]) -> None:
                 WHERE d.doc_id = n.doc_id OR (d.retryable AND d.path = n.path)
                 """
             )
+        # Stored fragments demoted by a complete paragraph of this run, cluster sizes.
+        updates = sources.get("dedup_updates")
+        if updates:
+            dedup_index.drop_demoted(con, updates, sources.get("dedup_keys"))
         for name in LOAD_ORDER:
             if name not in sources:
                 continue
             if name in REPLACED_EACH_RUN:
                 con.execute(f"DELETE FROM {name}")
             columns = ", ".join(f'"{c}"' for c in con.sql(f"SELECT * FROM {sources[name]} LIMIT 0").columns)
-            con.execute(f"INSERT INTO {name} ({columns}) SELECT {columns} FROM {sources[name]}")
-        # Stored fragments demoted by a complete paragraph of this batch, cluster sizes.
-        if "dedup_updates" in sources:
-            dedup_index.apply_history_updates(con, sources["dedup_updates"])
+            where = dedup_index.without_demoted(name) if updates else ""
+            con.execute(f"INSERT INTO {name} ({columns}) SELECT {columns} FROM {sources[name]}{where}")
+        if updates:
+            dedup_index.apply_history_updates(con, updates)
         _pause_for_fault_test()
         con.execute("COMMIT")
     except BaseException:

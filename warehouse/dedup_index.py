@@ -188,16 +188,23 @@ def query_history(con: duckdb.DuckDBPyConnection, probe: Probe) -> Stored:
     )
 
 
-def apply_history_updates(con: duckdb.DuckDBPyConnection, updates: str) -> None:
-    """Rewrite stored paragraphs inside the load transaction (after the batch is inserted).
+# The column by which rows of these tables belong to one paragraph.
+_PARAGRAPH_COLUMN = {
+    "dedup_keys": "pkey",
+    "dedup_bands": "pkey",
+    "dedup_anchors": "pkey",
+    "tokens": "paragraph_id",
+}
 
-    `updates` names the relation of the run's history updates. Rows with `dup_of` are
-    stored kept paragraphs now found (almost) wholly inside a longer paragraph of this run:
-    they become `contained`, whatever pointed at them is re-pointed to the complete
-    paragraph (with the fragment's containment as similarity), and their index rows and
-    search tokens go, as for any duplicate, and their articles' keywords are weighed again
-    without them (as if the fragment had been a duplicate from the start). Then every kept paragraph whose cluster changed
-    gets its `cluster_size` recounted from the stored rows.
+
+def drop_demoted(con: duckdb.DuckDBPyConnection, updates: str, new_keys: str | None) -> None:
+    """Before the load inserts anything: index rows and words of the demoted paragraphs go.
+
+    `updates` names the run's history updates; its rows with `dup_of` are kept paragraphs
+    (stored, or of an earlier wave of this run) now found (almost) wholly inside a longer
+    paragraph of this run. Their rows already in the warehouse are deleted here; the run's
+    own rows are left out of the insert (`without_demoted`): inserting rows only to delete
+    them in the same transaction cost more memory than DuckDB was allowed.
     """
     con.execute(
         f"""
@@ -205,34 +212,56 @@ def apply_history_updates(con: duckdb.DuckDBPyConnection, updates: str) -> None:
         SELECT paragraph_id, dup_of, similarity, dup_method FROM {updates} WHERE dup_of IS NOT NULL
         """
     )
+    run_keys = (
+        f" UNION SELECT pkey FROM {new_keys} SEMI JOIN dedup_demoted USING (paragraph_id)" if new_keys else ""
+    )
     con.execute(
-        """
-        UPDATE paragraphs p
-        SET dup_status = 'contained', dup_of = d.dup_of, similarity = d.similarity,
-            dup_method = d.dup_method
-        FROM dedup_demoted d
-        WHERE p.paragraph_id = d.paragraph_id OR p.dup_of = d.paragraph_id
-        """
+        "CREATE OR REPLACE TEMP TABLE dedup_demoted_pkeys AS "
+        f"SELECT pkey FROM dedup_keys SEMI JOIN dedup_demoted USING (paragraph_id){run_keys}"
     )
     for table in INDEX_TABLES[1:] + INDEX_TABLES[:1]:
-        con.execute(
-            f"""
-            DELETE FROM {table} WHERE pkey IN (
-                SELECT pkey FROM dedup_keys SEMI JOIN dedup_demoted USING (paragraph_id))
-            """
-        )
-    if db.has_table(con, "tokens"):
-        con.execute("DELETE FROM tokens WHERE paragraph_id IN (SELECT paragraph_id FROM dedup_demoted)")
-        _refresh_keywords(con)
+        con.execute(f"DELETE FROM {table} WHERE pkey IN (SELECT pkey FROM dedup_demoted_pkeys)")
+    con.execute("DELETE FROM tokens WHERE paragraph_id IN (SELECT paragraph_id FROM dedup_demoted)")
+
+
+def without_demoted(table: str) -> str:
+    """The WHERE clause that keeps a table's rows of demoted paragraphs out of the insert."""
+    column = _PARAGRAPH_COLUMN.get(table)
+    if column is None:
+        return ""
+    demoted = "dedup_demoted_pkeys" if column == "pkey" else "dedup_demoted"
+    return f" WHERE {column} NOT IN (SELECT {column} FROM {demoted})"
+
+
+def apply_history_updates(con: duckdb.DuckDBPyConnection, updates: str) -> None:
+    """After the insert, in the same transaction: rewrite the paragraphs `updates` names.
+
+    The demoted fragments (`drop_demoted`) become `contained`, whatever pointed at them is
+    re-pointed to the complete paragraph (with the fragment's containment as similarity),
+    and their articles' keywords are weighed again without their words (as if the fragment
+    had been a duplicate from the start). Then every kept paragraph whose cluster changed
+    gets its `cluster_size` recounted from the stored rows.
+    """
+    demoted = "SET dup_status = 'contained', dup_of = d.dup_of, similarity = d.similarity, dup_method = d.dup_method"
+    # Two updates, not one with `OR` in its join: DuckDB would compare every pair of rows.
+    con.execute(f"UPDATE paragraphs p {demoted} FROM dedup_demoted d WHERE p.paragraph_id = d.paragraph_id")
+    con.execute(f"UPDATE paragraphs p {demoted} FROM dedup_demoted d WHERE p.dup_of = d.paragraph_id")
+    _refresh_keywords(con)
     con.execute(
         f"""
-        UPDATE paragraphs p
-        SET cluster_size = 1 + coalesce((SELECT count(*) FROM paragraphs m WHERE m.dup_of = p.paragraph_id), 0)
-        WHERE p.paragraph_id IN (
-            SELECT paragraph_id FROM {updates} UNION SELECT dup_of FROM dedup_demoted)
+        CREATE OR REPLACE TEMP TABLE dedup_recount AS
+        WITH changed AS (SELECT paragraph_id FROM {updates} UNION SELECT dup_of FROM dedup_demoted)
+        SELECT c.paragraph_id, 1 + count(m.paragraph_id) AS cluster_size
+        FROM changed c LEFT JOIN paragraphs m ON m.dup_of = c.paragraph_id
+        GROUP BY c.paragraph_id
         """
     )
-    con.execute("DROP TABLE dedup_demoted")
+    con.execute(
+        "UPDATE paragraphs p SET cluster_size = r.cluster_size FROM dedup_recount r "
+        "WHERE p.paragraph_id = r.paragraph_id"
+    )
+    for table in ("dedup_demoted", "dedup_demoted_pkeys", "dedup_recount"):
+        con.execute(f"DROP TABLE {table}")
 
 
 def _refresh_keywords(con: duckdb.DuckDBPyConnection) -> None:
