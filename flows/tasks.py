@@ -283,4 +283,4 @@ def stage(tables: dict[str, pl.DataFrame], staging: Staging) -> None:
 @task(on_completion=[record_stage_seconds], cache_policy=NO_CACHE)
 def load(staging: Staging, db_path: str, tables: tuple[str, ...] | None = None) -> None:
     """Every staged table (or only `tables`) into the warehouse, in one transaction."""
-    warehouse.load_staged(db_path, staging.path, tables)
+    warehouse.load_staged(db_path, staging.path, staging.file_tables(), tables)

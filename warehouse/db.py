@@ -158,16 +158,21 @@ def load_batch(db_path: str | Path, tables: dict[str, pl.DataFrame]) -> None:
         _load(con, sources)
 
 
-def load_staged(db_path: str | Path, staged: Path, tables: tuple[str, ...] | None = None) -> None:
-    """Copy a run's staged tables (warehouse/staging.py), or only `tables` of them, into the
-    warehouse in one transaction. DuckDB streams the copy: memory stays flat in its size."""
+def load_staged(
+    db_path: str | Path, staged: Path, staged_files: dict[str, str], tables: tuple[str, ...] | None = None
+) -> None:
+    """Copy a run's staged tables (warehouse/staging.py: the staging database, and the
+    relations over its Parquet files), or only `tables` of them, into the warehouse in one
+    transaction. DuckDB streams the copy: memory stays flat in its size."""
     with connect(db_path) as con:
         con.execute(f"SET memory_limit = '{LOAD_MEMORY_LIMIT}'")
         con.execute(f"ATTACH '{staged}' AS staged (READ_ONLY)")
         try:
             sql = "SELECT table_name FROM duckdb_tables() WHERE database_name = 'staged'"
-            names = [r[0] for r in con.execute(sql).fetchall() if tables is None or r[0] in tables]
-            _load(con, {n: f"staged.{n}" for n in names if con.sql(f"FROM staged.{n} LIMIT 1").fetchall()})
+            names = [r[0] for r in con.execute(sql).fetchall()]
+            sources = {n: f"staged.{n}" for n in names if con.sql(f"FROM staged.{n} LIMIT 1").fetchall()}
+            sources |= staged_files
+            _load(con, {n: rel for n, rel in sources.items() if tables is None or n in tables})
         finally:
             con.execute("DETACH staged")
 

@@ -1,4 +1,4 @@
-"""A run's rows between its waves and its load: a DuckDB file beside the warehouse.
+"""A run's rows between its waves and its load: a DuckDB file (and Parquet files) beside the warehouse.
 
 A run takes its new files in waves of a few MB (flows/ingest.py) so that its memory is one
 wave, whatever the backlog. Each wave's validated rows are appended here; the load then
@@ -27,6 +27,9 @@ STAGING_DIR = ".staging"
 # Tables of a run that the warehouse does not keep as such: applied at load.
 EXTRA_TABLES = {"dedup_updates": HISTORY_UPDATE_SCHEMA}
 WRITE_MEMORY_LIMIT = "256MB"
+# Tables no later wave queries, staged as Parquet files: a tenth of the cost of inserting
+# their rows (most of a run's rows: the words) into the staging database.
+FILE_TABLES = ("tokens", "article_keywords")
 
 
 class Staging:
@@ -35,6 +38,8 @@ class Staging:
     def __init__(self, db_path: str | Path, run_id: str) -> None:
         self.dir = Path(db_path).parent / STAGING_DIR
         self.path = self.dir / f"{run_id}.duckdb"
+        self.files = self.dir / f"{run_id}.files"
+        self.waves = 0  # appends so far: names the Parquet files
 
     def __enter__(self) -> Staging:
         # Runs on one warehouse never overlap (warehouse/lock.py): any file left here is
@@ -42,6 +47,8 @@ class Staging:
         if self.dir.exists():
             shutil.rmtree(self.dir)
         self.dir.mkdir(parents=True)
+        for table in FILE_TABLES:
+            (self.files / table).mkdir(parents=True)
         with duckdb.connect(str(self.path)) as con:
             _create_tables(con)
         return self
@@ -51,14 +58,28 @@ class Staging:
 
     def append(self, tables: dict[str, pl.DataFrame]) -> None:
         """Add rows to the staged tables (columns by name; missing ones stay null)."""
+        self.waves += 1
         with duckdb.connect(str(self.path)) as con:
             con.execute(f"SET memory_limit = '{WRITE_MEMORY_LIMIT}'")
+            # The order of staged rows means nothing (the load copies them as a set).
+            con.execute("SET preserve_insertion_order = false")
             for name, frame in tables.items():
                 if frame.height == 0:
+                    continue
+                if name in FILE_TABLES:
+                    frame.write_parquet(self.files / name / f"{self.waves:06d}.parquet")
                     continue
                 con.register("wave_rows", frame.to_arrow())
                 con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM wave_rows")
                 con.unregister("wave_rows")
+
+    def file_tables(self) -> dict[str, str]:
+        """The staged Parquet tables that hold rows, as DuckDB relations."""
+        return {
+            table: f"read_parquet('{self.files / table}/*.parquet')"
+            for table in FILE_TABLES
+            if any((self.files / table).glob("*.parquet"))
+        }
 
     def frame(self, sql: str) -> pl.DataFrame:
         """A query over the staged tables (small results: what the report shows)."""
@@ -78,7 +99,7 @@ def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
     for ddl in db.DDL_FILES:
         con.execute(ddl.read_text(encoding="utf-8"))
     con.execute(f'USE "{staging}"')
-    for name in db.LOAD_ORDER:
+    for name in (t for t in db.LOAD_ORDER if t not in FILE_TABLES):
         con.execute(f"CREATE TABLE {name} AS SELECT * FROM ddl.{name} LIMIT 0")
     con.execute("DETACH ddl")
     for name, schema in EXTRA_TABLES.items():
