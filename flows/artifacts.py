@@ -49,7 +49,7 @@ PER_FILE_SHARE = 80.0
 log = logging.getLogger(__name__)
 
 # Run time of the batch stages (dedup .. load) per flow run: filled by the completion hook
-# of those run in the flow's process, and by `join_tokens` for tokenize (whose parts may
+# of those run in the flow's process, and by `join_words` for tokenize (whose parts may
 # run in worker processes); the per-file stages time themselves chunk by chunk (`Chunk.timed`).
 _batch_stage_seconds: dict[UUID, dict[str, float]] = defaultdict(dict)
 

@@ -33,7 +33,6 @@ from flows.tasks import (
     texts_to_tokenize,
     to_batch,
     validate,
-    validate_words,
     waves_of,
 )
 from warehouse import db as warehouse
@@ -80,9 +79,9 @@ def ingest_news(inbox: str = "seeds", db: str = "warehouse/news.duckdb") -> RunS
             stage(wave_tables(run.run_id, batch), staging)
             cutting.submit(texts_to_tokenize(batch))  # tokenize, while the next wave goes on
             for words in cutting.finished(leave=1):
-                stage(tally.words(validate_words(words, db, staging)), staging)
+                stage(tally.words(words), staging)
         for words in cutting.finished():
-            stage(tally.words(validate_words(words, db, staging)), staging)
+            stage(tally.words(words), staging)
 
         tally.check_failed_share()
         run.seconds = time.perf_counter() - t0

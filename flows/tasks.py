@@ -204,14 +204,18 @@ def split_by_article(rows: pl.DataFrame, max_bytes: int) -> list[pl.DataFrame]:
     )
 
 
-def join_tokens(parts: list[tuple[pl.DataFrame, pl.DataFrame, float]]) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The tokens and keywords of all parts (each article's came from one part)."""
-    if not parts:
-        return pl.DataFrame(schema=tokenize_step.TOKEN_SCHEMA), pl.DataFrame(
-            schema=tokenize_step.KEYWORD_SCHEMA
-        )
-    add_stage_seconds("tokenize", sum(seconds for _, _, seconds in parts))
-    return pl.concat([part[0] for part in parts]), pl.concat([part[1] for part in parts])
+WordTables = dict[str, pl.DataFrame]  # tokens, article_keywords and their quarantined rows
+
+
+def join_words(parts: list[tuple[WordTables, dict[str, float]]]) -> WordTables:
+    """The words, keywords and quarantined rows of all parts of a wave, and their stage times."""
+    for _, seconds in parts:
+        for stage_name, s in seconds.items():
+            add_stage_seconds(stage_name, s)
+    return {
+        table: pl.concat([words[table] for words, _ in parts])
+        for table in ("tokens", "article_keywords", "quarantine")
+    }
 
 
 class Cutting:
@@ -225,19 +229,33 @@ class Cutting:
     def submit(self, texts: pl.DataFrame) -> None:
         self.in_flight.append(tokenize.map(split_by_article(texts, self.part_bytes)))
 
-    def finished(self, leave: int = 0) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
-        """Tokens and keywords of the waves submitted, oldest first, but the newest `leave`."""
+    def finished(self, leave: int = 0) -> Iterator[WordTables]:
+        """Words of the waves submitted, oldest first, but the newest `leave` (still cutting)."""
         while len(self.in_flight) > leave:
-            yield join_tokens(self.in_flight.pop(0).result())
+            yield join_words(self.in_flight.pop(0).result())
 
 
 @task(task_run_name="tokenize {rows.height} texts", cache_policy=NO_CACHE)
-def tokenize(rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, float]:
-    """Words of each text, cut once, the articles' keywords computed from those words, and
-    the seconds it took (timed here: a worker process runs no hook of the flow's process)."""
+def tokenize(rows: pl.DataFrame) -> tuple[WordTables, dict[str, float]]:
+    """Words of each text, cut once, and the articles' keywords computed from those words,
+    through their contracts; and the seconds each took (timed here: a worker process runs
+    no hook of the flow's process).
+
+    Validated here, in the worker, not in the flow process: every parent a word or keyword
+    may name is one of `rows` (validated paragraphs and article titles), so the contract's
+    foreign keys need no database.
+    """
     start = time.perf_counter()
     tokens = tokenize_step.tokenize_rows(rows)
-    return tokens, tokenize_step.article_keywords(tokens), time.perf_counter() - start
+    keywords = tokenize_step.article_keywords(tokens)
+    cut = time.perf_counter()
+    parents = {"paragraphs": set(rows["paragraph_id"]), "articles": set(rows["article_id"])}
+    result = validate_batch(
+        {"tokens": tokens, "article_keywords": keywords},
+        lambda table, _column, values: parents[table].intersection(values),
+    )
+    words = {**result.tables, "quarantine": result.quarantine}
+    return words, {"tokenize": cut - start, "validate_words": time.perf_counter() - cut}
 
 
 def _stored_keys(db_path: str, staging: Staging) -> StoredKeys:
@@ -261,17 +279,6 @@ def validate(batch: Batch, db_path: str, staging: Staging) -> Batch:
     batch.quarantine = result.quarantine
     batch.failed_rows = result.failed_rows()
     return batch
-
-
-@task(on_completion=[record_stage_seconds], cache_policy=NO_CACHE)
-def validate_words(
-    words: tuple[pl.DataFrame, pl.DataFrame], db_path: str, staging: Staging
-) -> dict[str, pl.DataFrame]:
-    """A wave's tokens and keywords through their contracts, once its rows of record are
-    staged (their parents); the good rows and the quarantined ones, by table."""
-    tokens, keywords = words
-    result = validate_batch({"tokens": tokens, "article_keywords": keywords}, _stored_keys(db_path, staging))
-    return {**result.tables, "quarantine": result.quarantine}
 
 
 @task(on_completion=[record_stage_seconds], cache_policy=NO_CACHE)

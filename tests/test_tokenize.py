@@ -246,3 +246,21 @@ def test_an_articles_keywords_weigh_the_same_alone_as_among_others():
     together = article_keywords(tokens)
     for (article,), own in tokens.group_by("article_id"):
         assert article_keywords(own).equals(together.filter(pl.col("article_id") == article))
+
+
+def test_the_tokenize_task_quarantines_words_that_break_their_contract():
+    from flows.tasks import tokenize
+
+    good, bad = "0123456789abcdef-a000", "0123456789abcdef-a001"
+    rows = pl.DataFrame(
+        {
+            "paragraph_id": [f"{good}-title", f"{good}-p000", f"{good}-p001"],
+            "article_id": [good, good, bad],  # the last text names another article than its id's
+            "text": ["菏泽市牡丹区", "春节假期结束,开工第一天。", "网格员入户走访。"],
+        }
+    )
+    words, seconds = tokenize.fn(rows)
+
+    assert set(words["tokens"]["paragraph_id"]) == {f"{good}-title", f"{good}-p000"}
+    assert words["quarantine"]["row_key"].to_list() == [f"{good}-p001"]
+    assert set(seconds) == {"tokenize", "validate_words"}
