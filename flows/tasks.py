@@ -31,7 +31,7 @@ from flows.steps import tokenize as tokenize_step
 from flows.steps.dedup import mark_duplicates
 from flows.steps.model import ParsedDocument, SourceFile
 from flows.steps.tables import articles_frame, documents_frame, paragraphs_frame
-from schemas.contract import RECORD_TABLES, StoredKeys, validate_batch
+from schemas.contract import QUARANTINE_SCHEMA, RECORD_TABLES, StoredKeys, validate_batch
 from warehouse import db as warehouse
 from warehouse.dedup_index import run_history
 from warehouse.staging import Staging
@@ -209,6 +209,12 @@ WordTables = dict[str, pl.DataFrame]  # tokens, article_keywords and their quara
 
 def join_words(parts: list[tuple[WordTables, dict[str, float]]]) -> WordTables:
     """The words, keywords and quarantined rows of all parts of a wave, and their stage times."""
+    if not parts:  # nothing to cut: every file of the wave rejected, or only duplicates
+        return {
+            "tokens": pl.DataFrame(schema=tokenize_step.TOKEN_SCHEMA),
+            "article_keywords": pl.DataFrame(schema=tokenize_step.KEYWORD_SCHEMA),
+            "quarantine": pl.DataFrame(schema=QUARANTINE_SCHEMA),
+        }
     for _, seconds in parts:
         for stage_name, s in seconds.items():
             add_stage_seconds(stage_name, s)

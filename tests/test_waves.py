@@ -64,3 +64,16 @@ def test_staging_left_by_a_killed_run_is_removed_by_the_next(run_flow, inbox, db
     stale.write_bytes(b"left by a run killed before its load")
     run_flow(inbox, db_path)
     assert not stale.parent.exists()
+
+
+def test_a_wave_with_nothing_to_tokenize_loads(run_flow, tmp_path, monkeypatch):
+    # The second wave's only file repeats the first's page: no text of it is cut into words.
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    page = f"{GRID}\n\n{PARTY}\n"
+    (inbox / "a.txt").write_text(page, encoding="utf-8")
+    (inbox / "b.txt").write_text(page + "\n", encoding="utf-8")  # other bytes, same paragraphs
+    monkeypatch.setenv("NEWSETL_CHUNK_MB", TINY_MB)
+    monkeypatch.setenv("NEWSETL_WAVE_MB", TINY_MB)
+    summary = run_flow(inbox, tmp_path / "w.duckdb")
+    assert (summary.files_new, summary.dup_exact, summary.status) == (2, 2, "completed")
