@@ -27,10 +27,9 @@ STAGING_DIR = ".staging"
 # Tables of a run that the warehouse does not keep as such: applied at load.
 EXTRA_TABLES = {"dedup_updates": HISTORY_UPDATE_SCHEMA}
 WRITE_MEMORY_LIMIT = "256MB"
-# The tables with most rows (words, dedup index), staged as Parquet files: a fifth of the
-# cost of inserting their rows into the staging database. Views of the staging database
-# over the files let later waves query them (the dedup history) by the tables' names.
-FILE_TABLES = ("tokens", "article_keywords", "dedup_bands", "dedup_anchors")
+# Tables no later wave queries, staged as Parquet files: a tenth of the cost of inserting
+# their rows (most of a run's rows: the words) into the staging database.
+FILE_TABLES = ("tokens", "article_keywords")
 
 
 class Staging:
@@ -41,7 +40,6 @@ class Staging:
         self.path = self.dir / f"{run_id}.duckdb"
         self.files = self.dir / f"{run_id}.files"
         self.waves = 0  # appends so far: names the Parquet files
-        self.file_schemas: dict[str, pl.Schema] = {}  # the warehouse's column types
 
     def __enter__(self) -> Staging:
         # Runs on one warehouse never overlap (warehouse/lock.py): any file left here is
@@ -49,14 +47,10 @@ class Staging:
         if self.dir.exists():
             shutil.rmtree(self.dir)
         self.dir.mkdir(parents=True)
-        with duckdb.connect(str(self.path)) as con:
-            self.file_schemas = _create_tables(con)
-        for table, schema in self.file_schemas.items():
+        for table in FILE_TABLES:
             (self.files / table).mkdir(parents=True)
-            # An empty file first: a view over a glob that matches nothing fails.
-            pl.DataFrame(schema=schema).write_parquet(self.files / table / "000000.parquet")
-            with duckdb.connect(str(self.path)) as con:
-                con.execute(f"CREATE VIEW {table} AS SELECT * FROM {self.file_tables()[table]}")
+        with duckdb.connect(str(self.path)) as con:
+            _create_tables(con)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -73,17 +67,19 @@ class Staging:
                 if frame.height == 0:
                     continue
                 if name in FILE_TABLES:
-                    schema = self.file_schemas[name]
-                    rows = frame.select(list(schema)).cast(dict(schema))
-                    rows.write_parquet(self.files / name / f"{self.waves:06d}.parquet")
+                    frame.write_parquet(self.files / name / f"{self.waves:06d}.parquet")
                     continue
                 con.register("wave_rows", frame.to_arrow())
                 con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM wave_rows")
                 con.unregister("wave_rows")
 
     def file_tables(self) -> dict[str, str]:
-        """The staged Parquet tables, as DuckDB relations."""
-        return {table: f"read_parquet('{self.files / table}/*.parquet')" for table in FILE_TABLES}
+        """The staged Parquet tables that hold rows, as DuckDB relations."""
+        return {
+            table: f"read_parquet('{self.files / table}/*.parquet')"
+            for table in FILE_TABLES
+            if any((self.files / table).glob("*.parquet"))
+        }
 
     def frame(self, sql: str) -> pl.DataFrame:
         """A query over the staged tables (small results: what the report shows)."""
@@ -91,9 +87,8 @@ class Staging:
             return con.sql(sql).pl()
 
 
-def _create_tables(con: duckdb.DuckDBPyConnection) -> dict[str, pl.Schema]:
-    """The warehouse's tables with their column types, without keys, indexes or NOT NULL;
-    for FILE_TABLES only those column types (as polars schemas), no table.
+def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """The warehouse's tables with their column types, without keys, indexes or NOT NULL.
 
     `CREATE TABLE AS` copies columns only: the DDL runs in an in-memory catalog and each
     table is copied from there, so the staging schema can never drift from the warehouse's.
@@ -106,10 +101,8 @@ def _create_tables(con: duckdb.DuckDBPyConnection) -> dict[str, pl.Schema]:
     con.execute(f'USE "{staging}"')
     for name in (t for t in db.LOAD_ORDER if t not in FILE_TABLES):
         con.execute(f"CREATE TABLE {name} AS SELECT * FROM ddl.{name} LIMIT 0")
-    file_schemas = {name: con.sql(f"SELECT * FROM ddl.{name} LIMIT 0").pl().schema for name in FILE_TABLES}
     con.execute("DETACH ddl")
     for name, schema in EXTRA_TABLES.items():
         con.register("empty", pl.DataFrame(schema=schema).to_arrow())
         con.execute(f"CREATE TABLE {name} AS SELECT * FROM empty")
         con.unregister("empty")
-    return file_schemas
