@@ -1,7 +1,8 @@
 """DuckDB access: schema, what the warehouse already knows, and the one-transaction load.
 
-The write connection is opened only by `load_batch`, so the warehouse stays readable
-by analysts for the whole time a run spends on the text.
+A run opens the write connection only in `load_staged` (its waves wait in the staging
+file, warehouse/staging.py), so the warehouse stays readable by analysts for the whole
+time a run spends on the text. `load_batch` loads frames directly (tests, tools).
 """
 
 from __future__ import annotations
