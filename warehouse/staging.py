@@ -63,6 +63,9 @@ class Staging:
             con.execute(f"SET memory_limit = '{WRITE_MEMORY_LIMIT}'")
             # The order of staged rows means nothing (the load copies them as a set).
             con.execute("SET preserve_insertion_order = false")
+            # Compressing a wave's text (FSST) took most of its append; the file lives for
+            # one run and the load writes the rows compressed into the warehouse.
+            con.execute("SET force_compression = 'uncompressed'")
             for name, frame in tables.items():
                 if frame.height == 0:
                     continue
