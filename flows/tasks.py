@@ -204,14 +204,15 @@ def split_by_article(rows: pl.DataFrame, max_bytes: int) -> list[pl.DataFrame]:
     )
 
 
-WordTables = dict[str, pl.DataFrame]  # tokens, article_keywords and their quarantined rows
+# tokens (as `word_lists`: one row per text), article_keywords and their quarantined rows
+WordTables = dict[str, pl.DataFrame]
 
 
 def join_words(parts: list[tuple[WordTables, dict[str, float]]]) -> WordTables:
     """The words, keywords and quarantined rows of all parts of a wave, and their stage times."""
     if not parts:  # nothing to cut: every file of the wave rejected, or only duplicates
         return {
-            "tokens": pl.DataFrame(schema=tokenize_step.TOKEN_SCHEMA),
+            "tokens": pl.DataFrame(schema=tokenize_step.WORD_LIST_SCHEMA),
             "article_keywords": pl.DataFrame(schema=tokenize_step.KEYWORD_SCHEMA),
             "quarantine": pl.DataFrame(schema=QUARANTINE_SCHEMA),
         }
@@ -260,7 +261,11 @@ def tokenize(rows: pl.DataFrame) -> tuple[WordTables, dict[str, float]]:
         {"tokens": tokens, "article_keywords": keywords},
         lambda table, _column, values: parents[table].intersection(values),
     )
-    words = {**result.tables, "quarantine": result.quarantine}
+    words = {
+        "tokens": tokenize_step.word_lists(result.tables["tokens"]),
+        "article_keywords": result.tables["article_keywords"],
+        "quarantine": result.quarantine,
+    }
     return words, {"tokenize": cut - start, "validate_words": time.perf_counter() - cut}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import duckdb
 import jieba.analyse
 import polars as pl
 import pytest
@@ -20,6 +21,7 @@ from flows.steps.tokenize import (
     regional_tokenizer,
     segment_words,
     tokenize_rows,
+    word_lists,
 )
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
@@ -264,3 +266,20 @@ def test_the_tokenize_task_quarantines_words_that_break_their_contract():
     assert set(words["tokens"]["paragraph_id"]) == {f"{good}-title", f"{good}-p000"}
     assert words["quarantine"]["row_key"].to_list() == [f"{good}-p001"]
     assert set(seconds) == {"tokenize", "validate_words"}
+
+
+def test_word_lists_staged_come_back_as_the_same_tokens(tmp_path):
+    # A run moves and stages one row of words per text; the load reads them back as the
+    # warehouse's one row per word, `pos` being the index in the list.
+    from warehouse.staging import Staging
+
+    tokens = tokenize_rows(seed_lines())
+    lists = word_lists(tokens)
+    assert lists.height == tokens["paragraph_id"].n_unique() < tokens.height / 10
+    with Staging(tmp_path / "news.duckdb", "run") as staging:
+        staging.append({"tokens": lists.head(5)})
+        staging.append({"tokens": lists.slice(5)})
+        read_back = duckdb.sql(f"SELECT * FROM {staging.file_tables()['tokens']}").pl()
+    order = ["paragraph_id", "pos"]
+    assert read_back.schema == tokens.schema
+    assert read_back.sort(order).equals(tokens.sort(order))
