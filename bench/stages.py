@@ -5,7 +5,9 @@
 
 Calls the same functions the flow's tasks call (`task.fn`), in one process and one chunk,
 on an empty warehouse, so each stage's own cost shows without orchestration or
-parallelism. `--profile STAGE` prints cProfile's top functions of that stage.
+parallelism. `--profile STAGE` prints cProfile's top functions of that stage. `--db FILE`
+deduplicates and validates against that warehouse instead (its history lookups only
+read it), e.g. one wave against the 1 GB load's warehouse.
 """
 
 from __future__ import annotations
@@ -66,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--inbox", type=Path, required=True)
     parser.add_argument("--profile", choices=STAGES, default=None)
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--db", type=Path, default=None, help="a loaded warehouse to deduplicate against")
     args = parser.parse_args(argv)
 
     files = discover.list_inbox(args.inbox)
@@ -73,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         f.doc_id = discover.sha256_file(Path(f.abs_path))
     mb = sum(f.size_bytes for f in files) / 2**20
     (chunk,) = tasks.chunk_files(files, 1 << 40)
-    db = str(Path(tempfile.mkdtemp()) / "empty.duckdb")
+    db = str(args.db or Path(tempfile.mkdtemp()) / "empty.duckdb")
     seconds: dict[str, float] = {}
     cpu: dict[str, float] = {}  # less disturbed than wall time on a shared machine
     rss: dict[str, float] = {}  # this process's resident memory after the stage, MB

@@ -135,17 +135,19 @@ def query_history(con: duckdb.DuckDBPyConnection, probe: Probe) -> Stored:
             """,
             params={"v": NORM_VERSION},
         ).pl()
-        pairs = con.sql(
+        # Two queries, not one: the operators of one query share its memory limit, and as
+        # one query they spilled 1 GB to disk and took 2.1 s against the 1 GB load's
+        # index, against 1.25 s apart.
+        by_bucket = con.sql(
+            # A bucket hash already includes its band number (flows/steps/minhash.py), so
+            # joining on it alone is exact and much cheaper than on (band, bucket).
+            "SELECT DISTINCT b.row, d.pkey FROM probe_buckets b JOIN dedup_bands d ON d.bucket = b.bucket"
+        ).pl()
+        by_anchor = con.sql(
             """
-            WITH by_bucket AS (
-                -- A bucket hash already includes its band number (flows/steps/minhash.py), so
-                -- joining on it alone is exact and much cheaper than on (band, bucket).
-                SELECT DISTINCT b.row, d.pkey
-                FROM probe_buckets b JOIN dedup_bands d ON d.bucket = b.bucket
-            ),
             -- How many stored paragraphs hold each of the probe's distinct anchors: counted
             -- in one scan, with a hash table of the probe's size.
-            stored_df AS MATERIALIZED (
+            WITH stored_df AS MATERIALIZED (
                 SELECT anchor, count(*) AS df
                 FROM dedup_anchors SEMI JOIN (SELECT DISTINCT anchor FROM probe_anchors) USING (anchor)
                 GROUP BY anchor
@@ -153,8 +155,8 @@ def query_history(con: duckdb.DuckDBPyConnection, probe: Probe) -> Stored:
             -- Anchors held by many stored paragraphs (stock phrases) propose nothing, and do
             -- not count against a probe row either: its share is of its other anchors. Their
             -- stored rows are never fetched: they grow with the history (a wave of 13,000
-            -- paragraphs hits 2.5 M against the 100 MB load's index, 25 M against ten times
-            -- that), while a rare anchor has at most max_df.
+            -- paragraphs hits 2.5 M against the 100 MB load's index, 25 M against the 1 GB
+            -- load's), while a rare anchor has at most max_df.
             stored_hits AS MATERIALIZED (
                 SELECT a.anchor, a.pkey
                 FROM dedup_anchors a SEMI JOIN (SELECT anchor FROM stored_df WHERE df <= $max_df) USING (anchor)
@@ -168,23 +170,21 @@ def query_history(con: duckdb.DuckDBPyConnection, probe: Probe) -> Stored:
                 SELECT p.row, s.pkey, count(*) AS shared
                 FROM probe_rare p JOIN stored_hits s USING (anchor)
                 GROUP BY p.row, s.pkey
-            ),
-            by_anchor AS (
-                SELECT s.row, s.pkey
-                FROM shared s JOIN rare_n n USING (row) JOIN dedup_keys k USING (pkey)
-                WHERE s.shared >= $share * least(n.n_rare, k.n_anchors)
             )
-            SELECT c.row, c.pkey
-            FROM (SELECT * FROM by_bucket UNION SELECT * FROM by_anchor) c
-            JOIN dedup_keys k USING (pkey)
-            WHERE k.norm_version = $v
+            SELECT s.row, s.pkey
+            FROM shared s JOIN rare_n n USING (row) JOIN dedup_keys k USING (pkey)
+            WHERE s.shared >= $share * least(n.n_rare, k.n_anchors)
             """,
-            params={"v": NORM_VERSION, "max_df": ANCHOR_MAX_DF, "share": ANCHOR_SHARE},
+            params={"max_df": ANCHOR_MAX_DF, "share": ANCHOR_SHARE},
         ).pl()
-        con.register("cand", pairs.select("pkey").unique().to_arrow())
+        candidates = pl.concat([by_bucket, by_anchor]).unique()
+        con.register("cand", candidates.select("pkey").unique().to_arrow())
         keys = con.sql(
-            "SELECT k.pkey, k.paragraph_id, k.norm_key FROM dedup_keys k SEMI JOIN cand USING (pkey)"
+            "SELECT pkey, paragraph_id, norm_key FROM dedup_keys SEMI JOIN cand USING (pkey) "
+            "WHERE norm_version = $v",
+            params={"v": NORM_VERSION},
         ).pl()
+        pairs = candidates.filter(pl.col("pkey").is_in(keys["pkey"].implode()))
     finally:
         for name in ("probe_hashes", "probe_buckets", "probe_anchors", "cand"):
             con.unregister(name)
