@@ -25,12 +25,14 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 
 class PeakMemory:
-    """Peak resident memory of this process plus its workers (sampled), without the API server."""
+    """Peak resident memory of this process plus its workers (sampled), without the API
+    server; and the CPU seconds the workers used (their last sample)."""
 
     def __init__(self, exclude_pid: int | None = None, every: float = 0.1) -> None:
         self.exclude = exclude_pid
         self.every = every
         self.peak_bytes = 0
+        self.worker_cpu: dict[int, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
@@ -43,6 +45,8 @@ class PeakMemory:
                     continue
                 try:
                     total += child.memory_info().rss
+                    cpu = child.cpu_times()
+                    self.worker_cpu[child.pid] = cpu.user + cpu.system
                 except psutil.NoSuchProcess:
                     continue
             self.peak_bytes = max(self.peak_bytes, total)
@@ -80,14 +84,18 @@ def main(argv: list[str] | None = None) -> int:
         ready = time.perf_counter() - t0
         server_pid = server.process.pid if server is not None and server.process else None
         with PeakMemory(exclude_pid=server_pid) as memory:
-            start = time.perf_counter()
+            start, cpu_start = time.perf_counter(), time.process_time()
             summary = flow(inbox=args.inbox, db=args.db)
             flow_seconds = time.perf_counter() - start
+            flow_cpu = time.process_time() - cpu_start
     result = {
         "runner": choice.describe(),
         "import_seconds": round(imported, 2),
         "api_ready_seconds": round(ready, 2),
         "flow_seconds": round(flow_seconds, 3),
+        # CPU seconds of the flow's own process and of its workers: how busy the cores were.
+        "cpu_seconds_flow_process": round(flow_cpu, 1),
+        "cpu_seconds_workers": round(sum(memory.worker_cpu.values()), 1),
         "peak_rss_mb": round(memory.peak_bytes / 2**20, 1),
         # The flow's own process alone (ru_maxrss is in KB on Linux).
         "peak_main_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),

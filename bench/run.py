@@ -107,6 +107,8 @@ class FlowRun:
     peak_main_rss_mb: float
     summary: dict
     runner: str
+    cpu_flow_process: float
+    cpu_workers: float
 
     @property
     def stages(self) -> dict[str, float]:
@@ -136,6 +138,8 @@ def flow_run(
         result["peak_main_rss_mb"],
         result["summary"],
         result["runner"],
+        result["cpu_seconds_flow_process"],
+        result["cpu_seconds_workers"],
     )
 
 
@@ -314,6 +318,11 @@ def main(argv: list[str] | None = None) -> int:
     say("| measure | value | target |")
     say("| --- | --- | --- |")
     say(f"| full load, {full.runner} | {full.flow_seconds:.1f} s, **{mb / full.flow_seconds:.2f} MB/s** | |")
+    busy = (full.cpu_flow_process + full.cpu_workers) / (full.flow_seconds * os.cpu_count())
+    say(
+        f"| CPU of the full load: flow process / workers (share of all cores busy) "
+        f"| {full.cpu_flow_process:.1f} s / {full.cpu_workers:.1f} s ({busy:.0%}) | |"
+    )
     say(
         f"| jieba bound ({w} processes, {unique_mb:.1f} MB unique paragraphs + titles) "
         f"| {bound_s:.1f} s = {mb / bound_s:.2f} MB/s of corpus | |"
