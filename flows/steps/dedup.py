@@ -262,6 +262,9 @@ def _pairs_in_groups(rows: np.ndarray, sizes: np.ndarray) -> np.ndarray:
 # --- clustering -------------------------------------------------------------------------
 
 
+_NO_SHINGLES = np.zeros(0, dtype=np.uint64)
+
+
 @dataclass
 class _Node:
     """A paragraph in the clustering: a batch representative or a stored kept paragraph."""
@@ -274,7 +277,7 @@ class _Node:
     dup_of: int | None = None  # node id of the kept paragraph
     similarity: float | None = None
     members: list[int] = field(default_factory=list)  # nodes whose dup_of is this node
-    shingles: frozenset[int] = frozenset()  # hashed SHINGLE-shingles of key (minhash.shingle_sets)
+    shingles: np.ndarray = field(default_factory=lambda: _NO_SHINGLES)  # of key (minhash.shingle_sets)
 
 
 def _assign(nodes: dict[int, _Node], adjacency: dict[int, set[int]], batch_order: list[int]) -> list[int]:

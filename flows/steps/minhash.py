@@ -167,30 +167,39 @@ def shingle_set(key: str, k: int) -> frozenset[str]:
     return frozenset(key[i : i + k] for i in range(len(key) - k + 1))
 
 
-def shingle_sets(keys: list[str], k: int) -> list[frozenset[int]]:
-    """The k-character shingles of each key as a set of their hashes, all keys at once.
+def shingle_sets(keys: list[str], k: int) -> list[np.ndarray]:
+    """The k-character shingles of each key as the sorted array of their distinct hashes.
 
     For k <= 3 the hash is one-to-one on shingles (up to three 21-bit code points packed
     into 63 bits, then the bijective mixer; keys hold no NUL, the padding of a short key),
     so set sizes and intersections, hence `jaccard` and `containment`, equal those of
-    `shingle_set`'s strings, without a Python string per shingle.
+    `shingle_set`'s strings, without a Python string per shingle. Arrays, not sets of
+    Python ints: a wave against the 1 GB load's index confirms ~40,000 keys' candidates,
+    and their frozensets took ~400 MB.
     """
     if k > 3:
         raise ValueError(f"shingle hashes are one-to-one only for k <= 3, not {k}")
     shingles = shingle_hashes(keys, k)
-    flat, offsets = shingles.hashes.tolist(), shingles.offsets.tolist()
-    return [frozenset(flat[start:stop]) for start, stop in itertools.pairwise(offsets)]
+    # One np.unique per key: half the time of frozensets, a fifth of one lexsort of all.
+    return [np.unique(shingles.hashes[a:b]) for a, b in itertools.pairwise(shingles.offsets.tolist())]
 
 
-def jaccard(a: frozenset, b: frozenset) -> float:
-    if not a or not b:
+def _shared(a: frozenset | np.ndarray, b: frozenset | np.ndarray) -> int:
+    """How many shingles two sets share: hashed (`shingle_sets`) or strings (`shingle_set`)."""
+    if isinstance(a, np.ndarray):
+        return np.intersect1d(a, b, assume_unique=True).size
+    return len(a & b)
+
+
+def jaccard(a: frozenset | np.ndarray, b: frozenset | np.ndarray) -> float:
+    if not len(a) or not len(b):
         return 0.0
-    inter = len(a & b)
+    inter = _shared(a, b)
     return inter / (len(a) + len(b) - inter)
 
 
-def containment(part: frozenset, whole: frozenset) -> float:
+def containment(part: frozenset | np.ndarray, whole: frozenset | np.ndarray) -> float:
     """Share of `part`'s shingles found in `whole`."""
-    if not part:
+    if not len(part):
         return 0.0
-    return len(part & whole) / len(part)
+    return _shared(part, whole) / len(part)
