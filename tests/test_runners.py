@@ -57,3 +57,26 @@ def test_process_pool_gives_the_same_tables_as_threads(prefect_backend, inbox, t
     assert processes.files_new == 5
     assert processes.stage_seconds["tokenize"] > 0  # timed in the worker, reported by the flow
     assert data_checksums(tmp_path / "processes.duckdb") == data_checksums(db_path)
+
+
+def _niceness() -> int:
+    import os
+
+    return os.nice(0)
+
+
+@pytest.mark.slow
+def test_process_pool_workers_run_below_the_flow(prefect_backend):
+    # The flow's process is the run's critical path (dedup, validate, staging one wave
+    # after another); the workers take the cores it leaves.
+    import os
+
+    from prefect import flow, task
+
+    niceness = task(_niceness)
+
+    @flow(task_runner=runners.build(runners.choose("process", workers=1)))
+    def ask_a_worker() -> int:
+        return niceness.submit().result()
+
+    assert ask_a_worker() == os.nice(0) + runners.WORKER_NICENESS
