@@ -254,19 +254,17 @@ def tokenize(rows: pl.DataFrame) -> tuple[WordTables, dict[str, float]]:
     """
     start = time.perf_counter()
     tokens = tokenize_step.tokenize_rows(rows)
-    keywords = tokenize_step.article_keywords(tokens)
+    words = {
+        "tokens": tokenize_step.word_lists(tokens),
+        "article_keywords": tokenize_step.article_keywords(tokens),
+    }
     cut = time.perf_counter()
     parents = {"paragraphs": set(rows["paragraph_id"]), "articles": set(rows["article_id"])}
-    result = validate_batch(
-        {"tokens": tokens, "article_keywords": keywords},
-        lambda table, _column, values: parents[table].intersection(values),
-    )
-    words = {
-        "tokens": tokenize_step.word_lists(result.tables["tokens"]),
-        "article_keywords": result.tables["article_keywords"],
-        "quarantine": result.quarantine,
+    result = validate_batch(words, lambda table, _column, values: parents[table].intersection(values))
+    return {**result.tables, "quarantine": result.quarantine}, {
+        "tokenize": cut - start,
+        "validate_words": time.perf_counter() - cut,
     }
-    return words, {"tokenize": cut - start, "validate_words": time.perf_counter() - cut}
 
 
 def _stored_keys(db_path: str, staging: Staging) -> StoredKeys:

@@ -13,7 +13,7 @@ of a quarantined row fail their foreign key and follow it into quarantine:
   is not in the warehouse would be a dangling reference. (Promoting the duplicate to
   kept copy instead would need its words, which tokenize only computes for kept copies.)
 
-Quarantine rows: one per bad row (for `tokens`, one per paragraph's words; for
+Quarantine rows: one per bad row (for `tokens`, one per text's words; for
 `article_keywords`, one per article's keywords), with every
 check it failed, a reason a person reads, and the row as JSON.
 """
@@ -31,7 +31,7 @@ from schemas.articles import ArticleModel
 from schemas.documents import DocumentModel
 from schemas.keywords import ArticleKeywordModel
 from schemas.paragraphs import ParagraphModel
-from schemas.tokens import TokenModel
+from schemas.tokens import WordListModel
 
 
 @dataclass(frozen=True)
@@ -61,8 +61,8 @@ CONTRACTS: dict[str, Contract] = {
             ForeignKey("dup_of", "paragraphs", "paragraph_id"),
         ),
     ),
-    "tokens": Contract(
-        TokenModel,
+    "tokens": Contract(  # one row per text: its words as a list (schemas/tokens.py)
+        WordListModel,
         "paragraph_id",
         (
             ForeignKey("article_id", "articles", "article_id"),

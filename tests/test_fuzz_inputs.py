@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from flows.steps.dedup import mark_duplicates
 from flows.steps.discover import list_inbox, new_file_versions
 from flows.steps.tables import articles_frame, documents_frame, paragraphs_frame
-from flows.steps.tokenize import article_keywords, tokenize_rows
+from flows.steps.tokenize import article_keywords, tokenize_rows, word_lists
 from flows.tasks import (
     Batch,
     chunk_files,
@@ -88,7 +88,7 @@ def run_stages(inbox: Path) -> tuple[list, Batch]:
         "documents": batch.documents,
         "articles": batch.articles,
         "paragraphs": batch.paragraphs,
-        "tokens": tokens,
+        "tokens": word_lists(tokens),
         "article_keywords": article_keywords(tokens),
     }
     return docs, validate_batch(tables)

@@ -12,7 +12,7 @@ import pytest
 
 from flows.steps.tables import ARTICLE_SCHEMA, DOCUMENT_SCHEMA
 from flows.steps.tables import PARAGRAPH_SCHEMA as PARAGRAPH_STAGE_SCHEMA
-from flows.steps.tokenize import KEYWORD_SCHEMA, TOKEN_SCHEMA
+from flows.steps.tokenize import KEYWORD_SCHEMA, WORD_LIST_SCHEMA
 from schemas.checks import EARLIEST_NEWS_DATE, today_in_china
 from schemas.contract import CONTRACTS, validate_batch, validate_table
 from warehouse import db as warehouse
@@ -38,7 +38,7 @@ SCHEMAS = {
     "documents": DOCUMENT_SCHEMA,
     "articles": ARTICLE_SCHEMA,
     "paragraphs": PARAGRAPH_SCHEMA,
-    "tokens": TOKEN_SCHEMA,
+    "tokens": WORD_LIST_SCHEMA,  # one row per text (flows.steps.tokenize.word_lists)
     "article_keywords": KEYWORD_SCHEMA,
 }
 
@@ -105,7 +105,7 @@ def paragraph(**change) -> dict:
 
 
 def token(**change) -> dict:
-    return {"paragraph_id": PID, "article_id": AID, "pos": 0, "word": "春节"} | change
+    return {"paragraph_id": PID, "article_id": AID, "words": ["春节", "开工"]} | change
 
 
 def keyword(**change) -> dict:
@@ -125,7 +125,7 @@ SECOND = {
     "documents": lambda **c: document(**({"doc_id": OTHER_DOC, "path": "001_page.txt"} | c)),
     "articles": lambda **c: article(**({"article_id": f"{DOC[:16]}-a001", "seq": 1} | c)),
     "paragraphs": lambda **c: paragraph(**({"paragraph_id": f"{AID}-p001", "seq": 1} | c)),
-    "tokens": lambda **c: token(**({"pos": 1} | c)),
+    "tokens": lambda **c: token(**({"paragraph_id": f"{AID}-title"} | c)),
     "article_keywords": keyword_second,
 }
 VALID = {
@@ -211,10 +211,9 @@ CASES = [
         {"str_matches", "fk_dup_of"},
     ),
     # tokens
-    ("tokens", {"word": ""}, {"str_length"}),
-    ("tokens", {"word": "春 节"}, {"word_has_no_space_or_control"}),
-    ("tokens", {"pos": -1}, {"greater_than_or_equal_to"}),
-    ("tokens", {"pos": 0}, {"position_unique_per_paragraph"}),  # both rows share a position
+    ("tokens", {"words": ["春节", ""]}, {"no_empty_word"}),
+    ("tokens", {"words": ["春 节"]}, {"word_has_no_space_or_control"}),
+    ("tokens", {"paragraph_id": PID}, {"field_uniqueness"}),  # both rows hold one text's words
     ("tokens", {"paragraph_id": f"{AID}-p009"}, {"fk_paragraph_id"}),
     ("tokens", {"paragraph_id": f"{DOC[:16]}-a001-title"}, {"fk_paragraph_id", "paragraph_of_article"}),
     (
@@ -252,7 +251,7 @@ def test_each_check_rejects_a_row_made_to_break_it(table, change, checks):
     result = validate_table(table, rows, ALLOWED[table])
 
     pair_rule = checks & {
-        "position_unique_per_paragraph",
+        "field_uniqueness",
         "rank_unique_per_article",
         "keyword_unique_per_article",
     }
@@ -316,7 +315,6 @@ def test_a_quarantined_article_takes_its_paragraphs_words_and_keywords():
             tokens=[
                 token(),
                 token(paragraph_id=bad_pid, article_id=bad_aid),
-                token(paragraph_id=bad_pid, article_id=bad_aid, pos=1),
                 token(paragraph_id=f"{bad_aid}-title", article_id=bad_aid),
             ],
             article_keywords=[keyword(), keyword(article_id=bad_aid)],
@@ -333,7 +331,7 @@ def test_a_quarantined_article_takes_its_paragraphs_words_and_keywords():
     }
     assert q[("articles", bad_aid)]["check_name"] == "event_date_in_news_range"
     assert "quarantined" in q[("paragraphs", bad_pid)]["reason"]
-    assert len(json.loads(q[("tokens", bad_pid)]["row_json"])) == 2  # both words, one record
+    assert json.loads(q[("tokens", bad_pid)]["row_json"])[0]["words"] == ["春节", "开工"]  # its words kept
     assert result.failed_rows() == 2  # article and paragraph; words are derived
 
 
