@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     chunk = stage("clean", chunk.timed, "clean", tasks.clean_doc)
     chunk = stage("repair", chunk.timed, "repair", tasks.repair_doc)
     chunk = stage("segment", chunk.timed, "segment", tasks.segment_doc)
-    batch = stage("to_batch", tasks.to_batch, [chunk])
+    batch = stage("to_batch", lambda c: tasks.to_batch([tasks.Restored(c)]), chunk)
     with Staging(db, "bench") as staging:
         batch = stage("dedup", tasks.dedup.fn, batch, db, staging)
         texts = tasks.texts_to_tokenize(batch)

@@ -25,6 +25,7 @@ from flows.tasks import (
     Batch,
     Chunk,
     Cutting,
+    Restored,
     chunk_files,
     dedup,
     load,
@@ -93,7 +94,7 @@ def ingest_news(inbox: str = "seeds", db: str = "warehouse/news.duckdb") -> RunS
         return run
 
 
-def restored(waves: list[list[Chunk]], progress: Progress) -> Iterator[list[Chunk]]:
+def restored(waves: list[list[Chunk]], progress: Progress) -> Iterator[list[Restored]]:
     """Each wave's restored chunks, in order. The next wave is submitted to the workers
     before this one is handed out, so they restore it while the flow process deduplicates."""
     ahead = restore.map(waves[0], [c.label for c in waves[0]]) if waves else []
@@ -112,27 +113,23 @@ class Tally:
         self.checked_rows = 0  # rows of record (documents, articles, paragraphs) checked by the contract
         self.failed_rows = 0  # ... and quarantined
 
-    def add(self, chunks: list[Chunk], batch: Batch) -> None:
+    def add(self, restored: list[Restored], batch: Batch) -> None:
         run = self.run
-        docs = [d for c in chunks for d in c.docs]
-        run.files_new += len(docs)
-        run.files_rejected += sum(d.rejected for d in docs)
+        run.files_new += sum(r.files for r in restored)
+        run.files_rejected += sum(r.rejected for r in restored)
         run.articles += batch.articles.height
         run.paragraphs += batch.paragraphs.height
         status = batch.paragraphs["dup_status"]
         run.dup_exact += (status == "exact").sum()
         run.dup_near += (status == "near").sum()
         run.dup_contained += (status == "contained").sum()
-        run.joins += sum(d.joins for d in docs)
+        run.joins += sum(r.joins for r in restored)
         # Every clean-stage counter (CleanStats) is a column of the runs row of the same name.
         for counter in fields(CleanStats):
-            setattr(
-                run,
-                counter.name,
-                getattr(run, counter.name) + sum(getattr(d.stats, counter.name) for d in docs),
-            )
-        for c in chunks:
-            for stage_name, s in c.seconds.items():
+            added = sum(getattr(r.stats, counter.name) for r in restored)
+            setattr(run, counter.name, getattr(run, counter.name) + added)
+        for r in restored:
+            for stage_name, s in r.seconds.items():
                 run.stage_seconds[stage_name] = round(run.stage_seconds.get(stage_name, 0.0) + s, 3)
         run.quarantined += 0 if batch.quarantine is None else batch.quarantine.height
         self.failed_rows += batch.failed_rows
