@@ -101,6 +101,9 @@ class SharedApiProcessPool(ProcessPoolTaskRunner):
                 self._api_settings.__exit__(*exc_info)
 
 
+WORKER_NICENESS = 10
+
+
 def _yield_to_the_flow() -> None:
     """Process-pool worker initializer: run below the flow's process in the scheduler.
 
@@ -109,9 +112,6 @@ def _yield_to_the_flow() -> None:
     two workers and the flow on two cores, it got ~2/3 of a core.
     """
     os.nice(WORKER_NICENESS)
-
-
-WORKER_NICENESS = 10
 
 
 def build(choice: RunnerChoice) -> TaskRunner:
