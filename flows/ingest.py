@@ -131,9 +131,9 @@ class Tally:
         run.dup_contained += (status == "contained").sum()
         run.joins += sum(r.joins for r in restored)
         # Every clean-stage counter (CleanStats) is a column of the runs row of the same name.
+        stats = CleanStats.total(r.stats for r in restored)
         for counter in fields(CleanStats):
-            added = sum(getattr(r.stats, counter.name) for r in restored)
-            setattr(run, counter.name, getattr(run, counter.name) + added)
+            setattr(run, counter.name, getattr(run, counter.name) + getattr(stats, counter.name))
         for r in restored:
             for stage_name, s in r.seconds.items():
                 run.stage_seconds[stage_name] = round(run.stage_seconds.get(stage_name, 0.0) + s, 3)

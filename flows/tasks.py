@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 import polars as pl
@@ -146,12 +146,7 @@ class Restored:
         self.files = len(docs)
         self.rejected = sum(d.rejected for d in docs)
         self.joins = sum(d.joins for d in docs)
-        self.stats = CleanStats(
-            **{
-                counter.name: sum(getattr(d.stats, counter.name) for d in docs)
-                for counter in fields(CleanStats)
-            }
-        )
+        self.stats = CleanStats.total(d.stats for d in docs)
         self.seconds = chunk.seconds
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -60,8 +61,6 @@ def test_process_pool_gives_the_same_tables_as_threads(prefect_backend, inbox, t
 
 
 def _niceness() -> int:
-    import os
-
     return os.nice(0)
 
 
@@ -69,8 +68,6 @@ def _niceness() -> int:
 def test_process_pool_workers_run_below_the_flow(prefect_backend):
     # The flow's process is the run's critical path (dedup, validate, staging one wave
     # after another); the workers take the cores it leaves.
-    import os
-
     from prefect import flow, task
 
     niceness = task(_niceness)

@@ -8,7 +8,8 @@ tables for dedup, tokenize, validate and load.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields
 
 
 @dataclass
@@ -53,6 +54,12 @@ class CleanStats:
     lost_chars: int = 0  # characters lost in the source (?+pinyin, private use), not restored
     restored_chars: int = 0  # lost characters restored from the page's own char(reading) pairs
     pinyin_removed: int = 0
+
+    @classmethod
+    def total(cls, many: Iterable[CleanStats]) -> CleanStats:
+        """Every counter summed over `many` (a chunk's pages, a wave's chunks)."""
+        many = list(many)
+        return cls(**{c.name: sum(getattr(s, c.name) for s in many) for c in fields(cls)})
 
 
 @dataclass
