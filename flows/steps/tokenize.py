@@ -9,18 +9,24 @@ the text a second time.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import itertools
 import logging
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import jieba
 import polars as pl
+
+if TYPE_CHECKING:
+    import jieba
 
 # The region's places and organisations, loaded before any text is cut: without it
 # jieba splits 吴店镇 into 吴店/镇 and 胡集镇 into 胡/集镇.
 USER_DICT = Path(__file__).resolve().parents[2] / "warehouse" / "dict" / "userdict.txt"
-IDF_FILE = Path(jieba.__file__).parent / "analyse" / "idf.txt"
+# jieba itself is imported where text is cut: importing it loads its HMM tables (~60 MB),
+# which the flow's own process does not need when process workers cut the words.
+IDF_FILE = Path(importlib.util.find_spec("jieba").origin).parent / "analyse" / "idf.txt"
 KEYWORDS_PER_ARTICLE = 10
 
 TOKEN_SCHEMA = {"paragraph_id": pl.String, "article_id": pl.String, "pos": pl.Int32, "word": pl.String}
@@ -43,6 +49,8 @@ _PLACE_LEVELS = (
 
 @functools.cache
 def regional_tokenizer() -> jieba.Tokenizer:
+    import jieba
+
     jieba.setLogLevel(logging.WARNING)
     tokenizer = jieba.Tokenizer()
     tokenizer.initialize()
@@ -52,6 +60,8 @@ def regional_tokenizer() -> jieba.Tokenizer:
 
 def plain_tokenizer() -> jieba.Tokenizer:
     """jieba without the user dictionary (what segmentation would be without it)."""
+    import jieba
+
     jieba.setLogLevel(logging.WARNING)
     tokenizer = jieba.Tokenizer()
     tokenizer.initialize()
