@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import psutil
 import pytest
 
 from flows import runners
@@ -77,3 +78,26 @@ def test_process_pool_workers_run_below_the_flow(prefect_backend):
         return niceness.submit().result()
 
     assert ask_a_worker() == os.nice(0) + runners.WORKER_NICENESS
+
+
+def _pid() -> int:
+    return os.getpid()
+
+
+@pytest.mark.slow
+def test_released_workers_are_gone_before_the_flow_ends(prefect_backend):
+    # The load runs in the flow's process after the last task: the workers' memory
+    # (~350 MB each) must be back before it.
+    from prefect import flow, task
+
+    pid = task(_pid)
+
+    @flow(task_runner=runners.build(runners.choose("process", workers=1)))
+    def use_then_release() -> tuple[int, bool]:
+        worker = pid.submit().result()
+        runners.release_workers()
+        return worker, psutil.pid_exists(worker)
+
+    worker, alive_after_release = use_then_release()
+    assert worker != os.getpid()
+    assert not alive_after_release

@@ -8,11 +8,13 @@ run ends.
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import pytest
 
 from bench.corpus import write_corpus
+from flows.ingest import heap_frozen
 from flows.steps import discover
 from flows.tasks import chunk_files, waves_of
 from tests.conftest import data_checksums, read_only_query
@@ -77,3 +79,12 @@ def test_a_wave_with_nothing_to_tokenize_loads(run_flow, tmp_path, monkeypatch):
     monkeypatch.setenv("NEWSETL_WAVE_MB", TINY_MB)
     summary = run_flow(inbox, tmp_path / "w.duckdb")
     assert (summary.files_new, summary.dup_exact, summary.status) == (2, 2, "completed")
+
+
+def test_the_heap_is_frozen_only_while_the_waves_run():
+    # Frozen objects are never collected: a long-lived process (`newsetl serve`) must get
+    # them back into the collections once the run is over, however it ends.
+    with pytest.raises(RuntimeError), heap_frozen():
+        assert gc.get_freeze_count() > 0
+        raise RuntimeError("a wave failed")
+    assert gc.get_freeze_count() == 0
