@@ -32,6 +32,7 @@ class PeakMemory:
         self.exclude = exclude_pid
         self.every = every
         self.peak_bytes = 0
+        self.peak_split = (0, 0)  # (flow process, workers) at the peak
         self.worker_cpu: dict[int, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
@@ -39,17 +40,18 @@ class PeakMemory:
     def _sample(self) -> None:
         me = psutil.Process()
         while not self._stop.is_set():
-            total = me.memory_info().rss
+            main, workers = me.memory_info().rss, 0
             for child in me.children(recursive=True):
                 if child.pid == self.exclude:
                     continue
                 try:
-                    total += child.memory_info().rss
+                    workers += child.memory_info().rss
                     cpu = child.cpu_times()
                     self.worker_cpu[child.pid] = cpu.user + cpu.system
                 except psutil.NoSuchProcess:
                     continue
-            self.peak_bytes = max(self.peak_bytes, total)
+            if main + workers > self.peak_bytes:
+                self.peak_bytes, self.peak_split = main + workers, (main, workers)
             self._stop.wait(self.every)
 
     def __enter__(self) -> PeakMemory:
@@ -67,7 +69,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", required=True)
     parser.add_argument("--runner", default="process")
     parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument(
+        "--cores", type=int, default=None, help="run on this many cores only (the workers and API server too)"
+    )
     args = parser.parse_args(argv)
+    if args.cores:
+        # Set before anything starts: the API server and the workers inherit it.
+        os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[: args.cores])
 
     from flows import prefect_api
 
@@ -97,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
         "cpu_seconds_flow_process": round(flow_cpu, 1),
         "cpu_seconds_workers": round(sum(memory.worker_cpu.values()), 1),
         "peak_rss_mb": round(memory.peak_bytes / 2**20, 1),
+        # What made up that peak: the flow's process and the workers at that moment.
+        "peak_split_mb": [round(b / 2**20, 1) for b in memory.peak_split],
         # The flow's own process alone (ru_maxrss is in KB on Linux).
         "peak_main_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "summary": summary.as_row(),
