@@ -14,7 +14,7 @@ changing those stages), so a rerun times only the tokenizing. Then, on the same 
   so "stage minus lcut" would mostly measure noise): the `reference`, the stage as it
   was before issue 8's rework (a copy, below, kept only to time it and to check the new
   stage against it), and the `stage`, `flows.steps.tokenize.tokenize_rows` +
-  `article_keywords`;
+  `article_keywords`, then the rest of the tokenize task (`word_lists`, the contracts);
 - end to end, with jieba really cutting: the reference and the stage once each.
 
 Timed parts run `--reps` times, the best counts. The stage's tokens and keywords must
@@ -41,7 +41,7 @@ from flows.steps import tokenize as stage
 from flows.steps.dedup import mark_duplicates, no_history
 from flows.steps.model import ParsedDocument
 from flows.steps.tables import articles_frame, documents_frame, paragraphs_frame
-from flows.tasks import Batch, texts_to_tokenize
+from flows.tasks import Batch, check_words, texts_to_tokenize
 
 DEFAULT_INBOX = Path(__file__).resolve().parents[1] / "bench-out" / "corpus-10mb-seed8"
 MAIN_INBOX = Path("/work/main/bench-out/corpus-10mb-seed8")  # the shared corpus, when not generated here
@@ -186,6 +186,10 @@ def main(argv: list[str] | None = None) -> int:
     tokens = timed("stage tokenize_rows", lambda: stage.tokenize_rows(rows, replay))
     keywords = timed("stage article_keywords", lambda: stage.article_keywords(tokens))
     assert_equal(tokens, keywords, ref_tokens, ref_keywords)
+    # The rest of the tokenize task, as a worker runs it: the words as one row per text,
+    # and the contracts of words and keywords.
+    lists = timed("stage word_lists", lambda: stage.word_lists(tokens))
+    timed("stage words' contract", lambda: check_words({"tokens": lists, "article_keywords": keywords}, rows))
 
     # Once each with jieba really cutting: the replay must not hide anything.
     reference = timed(
@@ -200,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     assert_equal(*real, *reference)
 
     lcut_cpu = timings["lcut: jieba alone"][1]
+    task_rest = timings["stage word_lists"][1] + timings["stage words' contract"][1]
     beyond = {
         who: timings[f"{who} tokenize_rows"][1] + timings[f"{who} article_keywords"][1]
         for who in ("reference", "stage")
@@ -216,6 +221,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| {name + replayed:<40} | {wall:7.2f} | {cpu:7.2f} |")
     for who, cpu in beyond.items():
         print(f"{who}: {cpu:.2f} CPU s beyond lcut = {100 * cpu / lcut_cpu:.1f} % of lcut's {lcut_cpu:.2f} s")
+    task = beyond["stage"] + task_rest
+    print(f"the whole tokenize task: {task:.2f} CPU s beyond lcut = {100 * task / lcut_cpu:.1f} % of lcut's")
     return 0
 
 

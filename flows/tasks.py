@@ -283,12 +283,15 @@ def tokenize(rows: pl.DataFrame) -> tuple[WordTables, dict[str, float]]:
         "article_keywords": tokenize_step.article_keywords(tokens),
     }
     cut = time.perf_counter()
+    checked = check_words(words, rows)
+    return checked, {"tokenize": cut - start, "validate_words": time.perf_counter() - cut}
+
+
+def check_words(words: dict[str, pl.DataFrame], rows: pl.DataFrame) -> WordTables:
+    """The words and keywords of `rows` through their contracts, with their quarantined rows."""
     parents = {"paragraphs": set(rows["paragraph_id"]), "articles": set(rows["article_id"])}
     result = validate_batch(words, lambda table, _column, values: parents[table].intersection(values))
-    return {**result.tables, "quarantine": result.quarantine}, {
-        "tokenize": cut - start,
-        "validate_words": time.perf_counter() - cut,
-    }
+    return {**result.tables, "quarantine": result.quarantine}
 
 
 def _stored_keys(db_path: str, staging: Staging) -> StoredKeys:
