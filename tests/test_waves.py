@@ -11,9 +11,11 @@ from __future__ import annotations
 import gc
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from bench.corpus import write_corpus
+from bench.wave_boundaries import differing
 from flows.ingest import heap_frozen
 from flows.steps import discover
 from flows.tasks import chunk_files, waves_of
@@ -88,3 +90,26 @@ def test_the_heap_is_frozen_only_while_the_waves_run():
         assert gc.get_freeze_count() > 0
         raise RuntimeError("a wave failed")
     assert gc.get_freeze_count() == 0
+
+
+def test_wave_boundaries_bench_finds_a_paragraph_that_ended_differently(
+    corpus_inbox, run_flow, tmp_path, monkeypatch
+):
+    # bench.wave_boundaries compares two loads of one inbox paragraph by paragraph: the
+    # same outcome (one wave per file against one wave) is no difference; a changed
+    # status is reported with both outcomes.
+    run_flow(corpus_inbox, tmp_path / "one.duckdb")
+    monkeypatch.setenv("NEWSETL_WAVE_MB", TINY_MB)
+    run_flow(corpus_inbox, tmp_path / "many.duckdb")
+    counts, rows = differing(tmp_path / "one.duckdb", tmp_path / "many.duckdb")
+    assert rows == [] and counts["a"] == counts["b"]
+
+    con = duckdb.connect(str(tmp_path / "many.duckdb"))
+    pid = con.execute("SELECT paragraph_id FROM paragraphs WHERE dup_status = 'exact' LIMIT 1").fetchone()[0]
+    con.execute(
+        "UPDATE paragraphs SET dup_status = 'unique', dup_of = NULL, similarity = NULL WHERE paragraph_id = ?",
+        [pid],
+    )
+    con.close()
+    _counts, rows = differing(tmp_path / "one.duckdb", tmp_path / "many.duckdb")
+    assert [(r[0], r[1], r[2], r[4]) for r in rows] == [(pid, "exact", "unique", None)]
