@@ -6,6 +6,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -19,7 +22,7 @@ from flows.steps.discover import (
     synthetic_doc_id,
 )
 from tests.badfiles import GOOD_TEXT, RUN_ACTIONS, InboxWatcher, write_bad_files
-from tests.conftest import SEEDS, table_checksums
+from tests.conftest import ROOT, SEEDS, table_checksums
 
 MAX_FILE_MB = 0.05  # seeds are at most 22 kB
 
@@ -177,3 +180,38 @@ def test_an_unchanged_rejected_file_is_not_read_again_but_a_retryable_one_is(tmp
     assert [f.path for f in new_file_versions(list_inbox(tmp_path, 10), known, set())] == ["big.txt"]
     known["big.txt"] = KnownFile("big.txt", big.size_bytes, big.mtime_ns, big.doc_id, retryable=False)
     assert new_file_versions(list_inbox(tmp_path, 10), known, set()) == []
+
+
+# Run as a separate process so that the kernel itself refuses the read: as root (CI here)
+# the process is started without the capabilities that let root read any file.
+_DISCOVER_AND_READ = """
+import json, sys
+from pathlib import Path
+from flows.steps.discover import list_inbox, new_file_versions, read_source
+found = new_file_versions(list_inbox(Path(sys.argv[1])), {}, set())
+readable = [f for f in found if f.reject_reason is None]
+for f in readable:
+    Path(f.abs_path).chmod(0)  # taken away between discovery and reading
+    read_source(f)
+print(json.dumps({f.path: f.reject_reason for f in found}))
+"""
+
+
+def test_files_the_run_may_not_read_are_rejected_with_the_reason(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "locked.txt").write_text(GOOD_TEXT, encoding="utf-8")
+    (inbox / "locked.txt").chmod(0)
+    (inbox / "locked-later.txt").write_text(GOOD_TEXT + "另一段。", encoding="utf-8")
+    command = [sys.executable, "-c", _DISCOVER_AND_READ, str(inbox)]
+    if os.geteuid() == 0:
+        setpriv = shutil.which("setpriv")
+        if setpriv is None:
+            pytest.skip("running as root without setpriv (util-linux): every file is readable")
+        command = [setpriv, "--bounding-set=-dac_override,-dac_read_search", *command]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=False)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {
+        "locked.txt": "cannot read the file: Permission denied",
+        "locked-later.txt": "cannot read the file: Permission denied",
+    }
