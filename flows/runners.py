@@ -17,6 +17,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from prefect.context import FlowRunContext
 from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
 from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
 
@@ -127,8 +128,6 @@ def _yield_to_the_flow() -> None:
 
 def release_workers() -> None:
     """Stop the current flow run's process-pool workers (no-op for the other runners)."""
-    from prefect.context import FlowRunContext
-
     context = FlowRunContext.get()
     if context is not None and isinstance(context.task_runner, SharedApiProcessPool):
         context.task_runner.release_workers()

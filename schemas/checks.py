@@ -57,8 +57,11 @@ def traditional_class() -> str:
 # --- expressions the models use (True = the value passes; null values pass) ------------
 
 
-def no_match(column: str, pattern: str) -> pl.Expr:
-    return ~pl.col(column).str.contains(pattern).fill_null(False)
+def no_match(column: str | pl.Expr, pattern: str) -> pl.Expr:
+    """True where the column (a name, or an expression such as a list's `pl.element()`)
+    does not match `pattern`; a null matches nothing."""
+    value = pl.col(column) if isinstance(column, str) else column
+    return ~value.str.contains(pattern).fill_null(False)
 
 
 def not_blank(column: str) -> pl.Expr:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pandera.polars as pa
 import polars as pl
 
-from schemas.checks import ARTICLE_ID, SPACE_OR_CONTROL
+from schemas.checks import ARTICLE_ID, SPACE_OR_CONTROL, no_match
 
 # A unique paragraph's id, or `<article_id>-title` for the words of an article's title.
 TOKEN_SOURCE_ID = r"^[0-9a-f]{16}-a\d{3,}-(?:p\d{3,}|title)$"
@@ -29,7 +29,7 @@ class WordListModel(pa.DataFrameModel):
 
     @pa.check("words", name="word_has_no_space_or_control", error="whitespace or control character in a word")
     def word_has_no_space_or_control(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        clean = ~pl.element().str.contains(SPACE_OR_CONTROL).fill_null(False)
+        clean = no_match(pl.element(), SPACE_OR_CONTROL)
         return data.lazyframe.select(pl.col(data.key).list.eval(clean).list.all())
 
     @pa.dataframe_check(name="paragraph_of_article", error="paragraph_id does not belong to article_id")
