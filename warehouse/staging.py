@@ -9,7 +9,7 @@ during that copy (analysts keep reading it meanwhile).
 Later waves see earlier ones through the same queries the warehouse answers (`dedup_index`
 history lookups, the contract's foreign-key lookups): the staging tables have the
 warehouse's names and column types, without its keys and indexes (which cost memory per
-row and are checked by the contract and the warehouse's own constraints at load).
+row and are checked by the contract and by the load's key checks, `db.check_new_keys`).
 """
 
 from __future__ import annotations

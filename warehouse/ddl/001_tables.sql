@@ -1,5 +1,12 @@
 -- Core tables. Ids are derived from content (doc_id = sha256 of the file's bytes), so a
 -- re-run produces the same keys and changes nothing.
+--
+-- The tables that grow with the archive (documents, articles, paragraphs, and
+-- article_keywords in 003_search.sql) have no PRIMARY KEY: DuckDB backs one with an ART
+-- index that must fit in memory, so every load would hold the keys of the whole history
+-- (a 1 GB run failed to commit its paragraphs' index within 256 MB of working memory).
+-- The load checks their keys itself, by joins that spill to disk (warehouse/db.py,
+-- `UNIQUE_KEYS`): a run that would store a key twice fails and stores nothing.
 
 CREATE TABLE IF NOT EXISTS runs (
     run_id            VARCHAR PRIMARY KEY,
@@ -31,7 +38,7 @@ CREATE TABLE IF NOT EXISTS runs (
 );
 
 CREATE TABLE IF NOT EXISTS documents (
-    doc_id        VARCHAR PRIMARY KEY,           -- sha256 of the file's bytes
+    doc_id        VARCHAR NOT NULL,              -- sha256 of the file's bytes; unique
     path          VARCHAR NOT NULL,              -- relative to the inbox
     size_bytes    BIGINT NOT NULL,
     mtime_ns      BIGINT,
@@ -48,7 +55,7 @@ CREATE TABLE IF NOT EXISTS documents (
 );
 
 CREATE TABLE IF NOT EXISTS articles (
-    article_id     VARCHAR PRIMARY KEY,
+    article_id     VARCHAR NOT NULL,              -- unique
     doc_id         VARCHAR NOT NULL,
     seq            INTEGER NOT NULL,
     kind           VARCHAR NOT NULL,             -- news / photo / section
@@ -64,7 +71,7 @@ CREATE TABLE IF NOT EXISTS articles (
 );
 
 CREATE TABLE IF NOT EXISTS paragraphs (
-    paragraph_id  VARCHAR PRIMARY KEY,
+    paragraph_id  VARCHAR NOT NULL,              -- unique
     article_id    VARCHAR NOT NULL,
     doc_id        VARCHAR NOT NULL,
     seq           INTEGER NOT NULL,              -- order within the article
