@@ -25,33 +25,66 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 
 class PeakMemory:
-    """Peak resident memory of this process plus its workers (sampled), without the API
-    server; and the CPU seconds the workers used (their last sample)."""
+    """Peak memory of this process plus its workers (sampled), without the API server; and
+    the CPU seconds the workers used (their last sample).
 
-    def __init__(self, exclude_pid: int | None = None, every: float = 0.1) -> None:
+    Two measures of the same moments: the sum of resident sets (RSS, every `every` s),
+    which counts each page the processes share (Python, polars and DuckDB's code, pages a
+    forked worker has not written) once per process, and the sum of proportional sets
+    (PSS, every `pss_every` s: a shared page counted once in all), the memory the machine
+    actually gave the run. Reading PSS walks the process's page tables (~5 ms per
+    300 MB), so it is read less often; the peaks of both are reported.
+
+    The sampler shares the flow process's cores and interpreter lock: the list of
+    workers (a walk of /proc) is refreshed once a second, not at every sample. It cost
+    2.2 CPU s of a 100 MB load when it walked /proc ten times a second.
+    """
+
+    def __init__(
+        self,
+        exclude_pid: int | None = None,
+        every: float = 0.1,
+        pss_every: float = 1.0,
+        scan_every: float = 1.0,
+    ) -> None:
         self.exclude = exclude_pid
-        self.every = every
+        self.every, self.pss_every, self.scan_every = every, pss_every, scan_every
         self.peak_bytes = 0
         self.peak_split = (0, 0)  # (flow process, workers) at the peak
+        self.peak_pss_bytes = 0
         self.worker_cpu: dict[int, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
+    def _workers(self, me: psutil.Process) -> list[psutil.Process]:
+        workers = [c for c in me.children(recursive=True) if c.pid != self.exclude]
+        for worker in workers:
+            try:
+                cpu = worker.cpu_times()
+                self.worker_cpu[worker.pid] = cpu.user + cpu.system
+            except psutil.NoSuchProcess:
+                continue
+        return workers
+
     def _sample(self) -> None:
         me = psutil.Process()
+        workers: list[psutil.Process] = []
+        next_scan = next_pss = 0.0
         while not self._stop.is_set():
-            main, workers = me.memory_info().rss, 0
-            for child in me.children(recursive=True):
-                if child.pid == self.exclude:
-                    continue
+            now = time.monotonic()
+            if now >= next_scan:
+                workers, next_scan = self._workers(me), now + self.scan_every
+            main, in_workers = me.memory_info().rss, 0
+            for worker in workers:
                 try:
-                    workers += child.memory_info().rss
-                    cpu = child.cpu_times()
-                    self.worker_cpu[child.pid] = cpu.user + cpu.system
+                    in_workers += worker.memory_info().rss
                 except psutil.NoSuchProcess:
                     continue
-            if main + workers > self.peak_bytes:
-                self.peak_bytes, self.peak_split = main + workers, (main, workers)
+            if main + in_workers > self.peak_bytes:
+                self.peak_bytes, self.peak_split = main + in_workers, (main, in_workers)
+            if now >= next_pss:
+                self.peak_pss_bytes = max(self.peak_pss_bytes, _pss([me, *workers]))
+                next_pss = now + self.pss_every
             self._stop.wait(self.every)
 
     def __enter__(self) -> PeakMemory:
@@ -61,6 +94,16 @@ class PeakMemory:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
+
+
+def _pss(processes: list[psutil.Process]) -> int:
+    total = 0
+    for process in processes:
+        try:
+            total += process.memory_full_info().pss
+        except psutil.NoSuchProcess:
+            continue
+    return total
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -105,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         "cpu_seconds_flow_process": round(flow_cpu, 1),
         "cpu_seconds_workers": round(sum(memory.worker_cpu.values()), 1),
         "peak_rss_mb": round(memory.peak_bytes / 2**20, 1),
+        "peak_pss_mb": round(memory.peak_pss_bytes / 2**20, 1),
         # What made up that peak: the flow's process and the workers at that moment.
         "peak_split_mb": [round(b / 2**20, 1) for b in memory.peak_split],
         # The flow's own process alone (ru_maxrss is in KB on Linux).

@@ -106,6 +106,7 @@ class FlowRun:
     peak_rss_mb: float
     peak_main_rss_mb: float
     peak_split_mb: tuple[float, float]  # flow process, workers: at the moment of the peak
+    peak_pss_mb: float  # the same processes, each shared page counted once
     summary: dict
     runner: str
     cpu_flow_process: float
@@ -145,6 +146,7 @@ def flow_run(
         result["peak_rss_mb"],
         result["peak_main_rss_mb"],
         tuple(result["peak_split_mb"]),
+        result["peak_pss_mb"],
         result["summary"],
         result["runner"],
         result["cpu_seconds_flow_process"],
@@ -156,7 +158,8 @@ def peak_parts(run: FlowRun) -> str:
     flow, workers = run.peak_split_mb
     return (
         f"flow process + workers ({flow:.0f} + {workers:.0f} MB at the peak; "
-        f"the flow process's own peak {run.peak_main_rss_mb:.0f} MB)"
+        f"the flow process's own peak {run.peak_main_rss_mb:.0f} MB; shared pages counted once "
+        f"(PSS) {run.peak_pss_mb:.0f} MB)"
     )
 
 
