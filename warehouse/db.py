@@ -52,9 +52,9 @@ UNIQUE_KEYS = {
 
 # The load's working memory: DuckDB spills beyond it (to a .tmp folder beside the
 # warehouse) instead of growing the process with the size of the run. 256 MB: the 1 GB
-# load (bench.flow_once) adds 588 MB to its process with it, 841 MB with 512 MB, for
-# 70 s instead of 53 s; with the key indexes the tables had before (UNIQUE_KEYS), its
-# commit failed within 256 MB ("could not allocate block").
+# run's load adds 536 MB to its process with it, 805 MB with 512 MB, for 70 s instead
+# of 49 s (`bench.load_replay`); with the key indexes the tables had before (UNIQUE_KEYS)
+# it failed within 256 MB ("could not allocate block").
 LOAD_MEMORY_LIMIT = "256MB"
 
 

@@ -3,8 +3,8 @@
 --
 -- The tables that grow with the archive (documents, articles, paragraphs, and
 -- article_keywords in 003_search.sql) have no PRIMARY KEY: DuckDB backs one with an ART
--- index that must fit in memory, so every load would hold the keys of the whole history
--- (a 1 GB run failed to commit its paragraphs' index within 256 MB of working memory).
+-- index that must fit in memory (DuckDB's documentation) and grows with every key stored
+-- (with them, the 1 GB run's load failed at its commit within 256 MB; bench.load_replay).
 -- The load checks their keys itself, by joins that spill to disk (warehouse/db.py,
 -- `UNIQUE_KEYS`): a run that would store a key twice fails and stores nothing.
 
