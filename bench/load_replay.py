@@ -26,7 +26,7 @@ from pathlib import Path
 import psutil
 
 from warehouse import db as warehouse
-from warehouse.staging import FILE_TABLES
+from warehouse.staging import file_relations
 
 
 def keep(inbox: str, out: Path, flow_args: list[str]) -> None:
@@ -50,11 +50,7 @@ def keep(inbox: str, out: Path, flow_args: list[str]) -> None:
 def replay(staged_dir: Path, memory_limit: str, key_indexes: bool) -> dict:
     """Load the kept staging files into an empty warehouse; peak memory added, seconds."""
     staged = next(staged_dir.glob("*.duckdb"))
-    files_dir = next(staged_dir.glob("*.files"))
-    staged_files = {
-        table: relation.format(files=files_dir / table / "*.parquet")
-        for table, relation in FILE_TABLES.items()
-    }
+    staged_files = file_relations(next(staged_dir.glob("*.files")))
     with tempfile.TemporaryDirectory(dir=staged_dir.parent) as tmp:
         db_path = Path(tmp) / "news.duckdb"
         with warehouse.connect(db_path) as con:

@@ -84,16 +84,21 @@ class Staging:
 
     def file_tables(self) -> dict[str, str]:
         """The staged Parquet tables that hold rows, as DuckDB relations."""
-        return {
-            table: relation.format(files=self.files / table / "*.parquet")
-            for table, relation in FILE_TABLES.items()
-            if any((self.files / table).glob("*.parquet"))
-        }
+        return file_relations(self.files)
 
     def frame(self, sql: str) -> pl.DataFrame:
         """A query over the staged tables (small results: what the report shows)."""
         with duckdb.connect(str(self.path), read_only=True) as con:
             return con.sql(sql).pl()
+
+
+def file_relations(files: Path) -> dict[str, str]:
+    """The Parquet tables staged under `files` that hold rows, as DuckDB relations."""
+    return {
+        table: relation.format(files=files / table / "*.parquet")
+        for table, relation in FILE_TABLES.items()
+        if any((files / table).glob("*.parquet"))
+    }
 
 
 def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
