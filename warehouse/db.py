@@ -144,7 +144,8 @@ def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
 
 
 # Foreign-key parents the contract may look up: (table, column) pairs, never user input.
-_KEY_COLUMNS = {("documents", "doc_id"), ("articles", "article_id"), ("paragraphs", "paragraph_id")}
+# They are the single-column keys of the growing tables.
+_KEY_COLUMNS = {(table, key[0]) for table, key in UNIQUE_KEYS.items() if len(key) == 1}
 
 
 def stored_keys(db_path: str | Path, table: str, column: str, values: list[str]) -> set[str]:
