@@ -228,7 +228,7 @@ def split_by_article(rows: pl.DataFrame, max_bytes: int) -> list[pl.DataFrame]:
     )
 
 
-# tokens (as `word_lists`: one row per text), article_keywords and their quarantined rows
+# tokens (as `cut_word_lists` gives them: one row per text), article_keywords and their quarantined rows
 WordTables = dict[str, pl.DataFrame]
 
 
@@ -277,10 +277,10 @@ def tokenize(rows: pl.DataFrame) -> tuple[WordTables, dict[str, float]]:
     foreign keys need no database.
     """
     start = time.perf_counter()
-    tokens = tokenize_step.tokenize_rows(rows)
+    lists = tokenize_step.cut_word_lists(rows)
     words = {
-        "tokens": tokenize_step.word_lists(tokens),
-        "article_keywords": tokenize_step.article_keywords(tokens),
+        "tokens": lists,
+        "article_keywords": tokenize_step.article_keywords(tokenize_step.words_of(lists)),
     }
     cut = time.perf_counter()
     checked = check_words(words, rows)

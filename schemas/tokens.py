@@ -1,6 +1,6 @@
 """The `tokens` contract: jieba words of unique paragraphs and of article titles.
 
-Checked one text per row, as a run moves the words (`flows.steps.tokenize.word_lists`):
+Checked one text per row, as a run moves the words (`flows.steps.tokenize.cut_word_lists`):
 the text's id, its article and its words in order. The load stores them one row per word
 (paragraph_id, article_id, pos, word), `pos` being the word's index in the list, so a
 text's positions are unique by construction. One row per text also checks each id once,

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from flows.steps.dedup import mark_duplicates
 from flows.steps.discover import list_inbox, new_file_versions
 from flows.steps.tables import articles_frame, documents_frame, paragraphs_frame
-from flows.steps.tokenize import article_keywords, tokenize_rows, word_lists
+from flows.steps.tokenize import article_keywords, cut_word_lists, words_of
 from flows.tasks import (
     Batch,
     chunk_files,
@@ -83,13 +83,13 @@ def run_stages(inbox: Path) -> tuple[list, Batch]:
     batch.paragraphs = mark_duplicates(
         batch.paragraphs, batch.documents, history_lookup(inbox / "none.duckdb")
     ).paragraphs
-    tokens = tokenize_rows(texts_to_tokenize(batch))
+    lists = cut_word_lists(texts_to_tokenize(batch))
     tables = {
         "documents": batch.documents,
         "articles": batch.articles,
         "paragraphs": batch.paragraphs,
-        "tokens": word_lists(tokens),
-        "article_keywords": article_keywords(tokens),
+        "tokens": lists,
+        "article_keywords": article_keywords(words_of(lists)),
     }
     return docs, validate_batch(tables)
 

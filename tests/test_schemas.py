@@ -38,7 +38,7 @@ SCHEMAS = {
     "documents": DOCUMENT_SCHEMA,
     "articles": ARTICLE_SCHEMA,
     "paragraphs": PARAGRAPH_SCHEMA,
-    "tokens": WORD_LIST_SCHEMA,  # one row per text (flows.steps.tokenize.word_lists)
+    "tokens": WORD_LIST_SCHEMA,  # one row per text (flows.steps.tokenize.cut_word_lists)
     "article_keywords": KEYWORD_SCHEMA,
 }
 

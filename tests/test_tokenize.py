@@ -10,18 +10,19 @@ import jieba.analyse
 import polars as pl
 import pytest
 
+from flows.steps import tokenize as tokenize_step
 from flows.steps.tokenize import (
     _WORD,
     TOKEN_SCHEMA,
     _idf,
     _word_class,
     article_keywords,
+    cut_word_lists,
     lexicon_frame,
     plain_tokenizer,
     regional_tokenizer,
     segment_words,
     tokenize_rows,
-    word_lists,
 )
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
@@ -273,8 +274,8 @@ def test_word_lists_staged_come_back_as_the_same_tokens(tmp_path):
     # warehouse's one row per word, `pos` being the index in the list.
     from warehouse.staging import Staging
 
+    lists = cut_word_lists(seed_lines())
     tokens = tokenize_rows(seed_lines())
-    lists = word_lists(tokens)
     assert lists.height == tokens["paragraph_id"].n_unique() < tokens.height / 10
     with Staging(tmp_path / "news.duckdb", "run") as staging:
         staging.append({"tokens": lists.head(5)})
@@ -283,3 +284,16 @@ def test_word_lists_staged_come_back_as_the_same_tokens(tmp_path):
     order = ["paragraph_id", "pos"]
     assert read_back.schema == tokens.schema
     assert read_back.sort(order).equals(tokens.sort(order))
+
+
+def test_texts_cut_in_batches_give_the_words_of_each_text_alone(monkeypatch):
+    # A part is cut a batch of texts at a time (memory); a batch's end never moves a word.
+    rows = seed_lines()
+    whole = cut_word_lists(rows)
+    monkeypatch.setattr(tokenize_step, "CUT_BATCH_CHARS", 50)
+    assert len(list(tokenize_step._runs_of_chars(rows["text"].str.len_chars().to_list(), 50))) > 100
+    batched = cut_word_lists(rows)
+    assert batched.equals(whole)
+    by_text = dict(zip(batched["paragraph_id"], batched["words"], strict=True))
+    for pid, text in zip(rows["paragraph_id"], rows["text"], strict=True):
+        assert by_text.get(pid, pl.Series([], dtype=pl.String)).to_list() == segment_words(text)

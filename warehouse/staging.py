@@ -30,7 +30,7 @@ WRITE_MEMORY_LIMIT = "256MB"
 # Tables no later wave queries, staged as Parquet files: a tenth of the cost of inserting
 # their rows (most of a run's rows: the words) into the staging database. Each is read
 # back by the load as the warehouse table of its name; the words are staged one row per
-# text (`flows.steps.tokenize.word_lists`) and become one row per word here, in SQL.
+# text (`flows.steps.tokenize.cut_word_lists`) and become one row per word here, in SQL.
 WORDS_AS_TOKENS = (
     "(SELECT paragraph_id, article_id, CAST(unnest(range(len(words))) AS INTEGER) AS pos, "
     "unnest(words) AS word FROM read_parquet('{files}'))"

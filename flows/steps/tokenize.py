@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import functools
 import importlib.util
-import itertools
 import logging
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -102,48 +102,72 @@ def segment_words(text: str, tokenizer: jieba.Tokenizer | None = None) -> list[s
     return [w for w in cut if _WORD.search(w)]
 
 
-def tokenize_rows(rows: pl.DataFrame, tokenizer: jieba.Tokenizer | None = None) -> pl.DataFrame:
-    """rows(paragraph_id, article_id, text) -> tokens(paragraph_id, article_id, pos, word).
-
-    The words of `segment_words`, numbered per text. Only jieba runs per text in Python;
-    the filter and the id columns are built column-wise over all the words at once: a
-    Python loop per word (regex search, ids repeated per word) cost 7 % of jieba's own
-    time on top of it, this 3 % (bench/tokenize_bench.py).
-    """
-    cut = (tokenizer or regional_tokenizer()).lcut
-    cuts = [cut(text) for text in rows["text"].to_list()]
-    lengths = pl.Series([len(words) for words in cuts], dtype=pl.UInt32)
-    # The row of `rows` each word came from; a text that yields no word yields no row.
-    text = (
-        pl.int_range(rows.height, dtype=pl.UInt32, eager=True).repeat_by(lengths).explode(empty_as_null=False)
-    )
-    words = pl.Series(list(itertools.chain.from_iterable(cuts)), dtype=pl.String)
-    tokens = pl.DataFrame({"text": text, "word": words}).filter(pl.col("word").str.contains(_word_class()))
-    return tokens.select(
-        rows["paragraph_id"].gather(tokens["text"]),
-        rows["article_id"].gather(tokens["text"]),
-        pl.int_range(pl.len(), dtype=pl.Int32).over("text").alias("pos"),
-        "word",
-    )
-
-
 WORD_LIST_SCHEMA = {"paragraph_id": pl.String, "article_id": pl.String, "words": pl.List(pl.String)}
 
+# Texts are cut about this many characters at a time, and each batch's words made a list
+# column before the next batch is cut: jieba hands every word back as a Python string
+# (~60-80 bytes for one or two characters), ~15 times the text it was cut from.
+CUT_BATCH_CHARS = 1 << 17
 
-def word_lists(tokens: pl.DataFrame) -> pl.DataFrame:
-    """tokens (one row per word) -> one row per text with its words in order (`words`).
 
-    How a run moves and stages its words: ~80x fewer rows to send between processes and
-    write (the ids are not repeated per word). The load turns them back into `tokens`
-    rows in SQL (`warehouse.staging.WORDS_AS_TOKENS`): `pos` is the word's index in the
-    list, since the positions of a text's words run 0, 1, 2 ... (`tokenize_rows`; the
-    contract quarantines a text's words together).
+def cut_word_lists(rows: pl.DataFrame, tokenizer: jieba.Tokenizer | None = None) -> pl.DataFrame:
+    """rows(paragraph_id, article_id, text) -> one row per text, its words in order (`words`).
+
+    The words of `segment_words`; a text that yields no word yields no row. How a run
+    moves and stages its words: ~80x fewer rows to send between processes and write than
+    one per word (the ids are not repeated per word). The load turns them into `tokens`
+    rows in SQL (`warehouse.staging.WORDS_AS_TOKENS`), `pos` being the word's index in
+    its list (`words_of`).
+
+    Only jieba runs per text in Python; the words are filtered column-wise, all of a batch
+    at once. Built as lists from the start, not as one row per word grouped back: that
+    frame (its ids repeated per word) and its grouping were most of a worker's peak
+    memory, ~150 MB over a 4 MB part.
     """
+    cut = (tokenizer or regional_tokenizer()).lcut
+    texts = rows["text"]
+    batches = [
+        pl.Series("words", [cut(text) for text in texts.slice(start, stop - start).to_list()], pl.List(pl.String))
+        for start, stop in _runs_of_chars(texts.str.len_chars().to_list(), CUT_BATCH_CHARS)
+    ]
+    words = pl.concat(batches) if batches else pl.Series("words", [], pl.List(pl.String))
     return (
-        tokens.group_by("paragraph_id", "article_id", maintain_order=True)
-        .agg(pl.col("word").sort_by("pos").alias("words"))
+        rows.select("paragraph_id", "article_id")
+        .with_columns(words.list.eval(pl.element().filter(pl.element().str.contains(_word_class()))))
+        .filter(pl.col("words").list.len() > 0)
         .cast(WORD_LIST_SCHEMA)
     )
+
+
+def _runs_of_chars(lengths: list[int], max_chars: int) -> Iterator[tuple[int, int]]:
+    """(start, stop) of consecutive texts of about `max_chars` characters together."""
+    start, chars = 0, 0
+    for i, n in enumerate(lengths):
+        chars += n
+        if chars >= max_chars:
+            yield start, i + 1
+            start, chars = i + 1, 0
+    if start < len(lengths):
+        yield start, len(lengths)
+
+
+def words_of(lists: pl.DataFrame) -> pl.DataFrame:
+    """Word lists (`cut_word_lists`) -> tokens(paragraph_id, article_id, pos, word), one row per word."""
+    return (
+        lists.select(
+            "paragraph_id",
+            "article_id",
+            pl.int_ranges(pl.col("words").list.len(), dtype=pl.Int32).alias("pos"),
+            pl.col("words").alias("word"),
+        )
+        .explode("pos", "word")
+        .cast(TOKEN_SCHEMA)
+    )
+
+
+def tokenize_rows(rows: pl.DataFrame, tokenizer: jieba.Tokenizer | None = None) -> pl.DataFrame:
+    """rows(paragraph_id, article_id, text) -> tokens(paragraph_id, article_id, pos, word)."""
+    return words_of(cut_word_lists(rows, tokenizer))
 
 
 def user_dictionary() -> list[tuple[str, str]]:

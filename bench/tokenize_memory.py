@@ -1,0 +1,70 @@
+"""Peak memory of one tokenize task, as a process-pool worker runs it, on one part of texts.
+
+    uv run python -m bench.tokenize_memory                       # a 4 MB part of the 10 MB corpus
+    uv run python -m bench.tokenize_memory --part-mb 4 --inbox DIR
+
+A worker's peak during a load is its tokenize task (restore's chunk adds a few MB): the
+texts of one part (`flows.tasks.split_by_article`, `NEWSETL_CHUNK_MB`, 4 MB) cut into
+words, their keywords, and the contracts. This runs `flows.tasks.tokenize` on the first
+`--part-mb` of the texts `bench.tokenize_bench` prepares (unique paragraphs and
+headings), in a fresh process with jieba and the tables it uses loaded first, and
+prints one JSON line: the resident memory before, the peak during the task (sampled
+every 2 ms) and the rise between them, and the task's CPU seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import sys
+import time
+from pathlib import Path
+
+import polars as pl
+
+from bench.staging_append import RiseSampler
+from bench.tokenize_bench import DEFAULT_INBOX, MAIN_INBOX, cached_texts
+from flows import tasks
+from flows.steps import tokenize as tokenize_step
+
+
+def first_megabytes(rows: pl.DataFrame, mb: float) -> pl.DataFrame:
+    """The first rows holding about `mb` MB of UTF-8 text, as their own buffers."""
+    within = rows["text"].str.len_bytes().cum_sum() <= mb * 2**20
+    return pl.DataFrame(rows.filter(within).to_dicts(), schema=rows.schema)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--inbox", type=Path, default=DEFAULT_INBOX if DEFAULT_INBOX.exists() else MAIN_INBOX)
+    parser.add_argument("--part-mb", type=float, default=4.0)
+    args = parser.parse_args(argv)
+
+    part = first_megabytes(cached_texts(args.inbox), args.part_mb)
+    tokenize_step.regional_tokenizer()  # what a worker has loaded before its first part
+    tokenize_step._word_class()
+    tokenize_step._idf()
+    gc.collect()
+    sampler = RiseSampler()
+    before = sampler.reset()
+    cpu = time.process_time()
+    words, _seconds = tasks.tokenize.fn(part)
+    cpu = time.process_time() - cpu
+    time.sleep(0.01)  # a last sample after the task
+    sampler.stop()
+    result = {
+        "part_mb": round(part["text"].str.len_bytes().sum() / 2**20, 2),
+        "texts": part.height,
+        "rss_before_mb": round(before / 2**20, 1),
+        "peak_mb": round(sampler.peak / 2**20, 1),
+        "rise_mb": round((sampler.peak - before) / 2**20, 1),
+        "task_cpu_seconds": round(cpu, 2),
+        "rows": {table: frame.height for table, frame in words.items()},
+    }
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
