@@ -27,8 +27,10 @@ STAGING_DIR = ".staging"
 # Tables of a run that the warehouse does not keep as such: applied at load.
 EXTRA_TABLES = {"dedup_updates": HISTORY_UPDATE_SCHEMA}
 # A wave's append (and the checkpoint as its connection closes) holds DuckDB's working
-# memory on top of the flow process: with 256 MB it rose by up to 260 MB over the
-# process, with 64 MB by up to 85 MB (`bench.staging_append`, the 100 MB load's waves).
+# memory on top of the flow process, and the appends were its highest points during the
+# waves of the 1 GB load. With 256 MB one rose the process by up to 264 MB, with 64 MB by
+# up to 75 MB, for 1.5 s more over the 100 MB load's 13 waves (3.9-4.5 s -> 5.4-6.3 s;
+# 96 and 128 MB took as long as 64 MB; `bench.staging_append`, three runs each).
 WRITE_MEMORY_LIMIT = "64MB"
 # Tables no later wave queries, staged as Parquet files: a tenth of the cost of inserting
 # their rows (most of a run's rows: the words) into the staging database. Each is read
