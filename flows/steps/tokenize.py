@@ -127,7 +127,9 @@ def cut_word_lists(rows: pl.DataFrame, tokenizer: jieba.Tokenizer | None = None)
     cut = (tokenizer or regional_tokenizer()).lcut
     texts = rows["text"]
     batches = [
-        pl.Series("words", [cut(text) for text in texts.slice(start, stop - start).to_list()], pl.List(pl.String))
+        pl.Series(
+            "words", [cut(text) for text in texts.slice(start, stop - start).to_list()], pl.List(pl.String)
+        )
         for start, stop in _runs_of_chars(texts.str.len_chars().to_list(), CUT_BATCH_CHARS)
     ]
     words = pl.concat(batches) if batches else pl.Series("words", [], pl.List(pl.String))
