@@ -14,6 +14,9 @@ the allocators keep after one run would blur the next.
 
 from __future__ import annotations
 
+import flows  # noqa: F401 (first, as in a run: polars' allocator settings, flows/__init__.py)
+
+# isort: split
 import argparse
 import json
 import sys

@@ -208,7 +208,9 @@ def main(argv: list[str] | None = None) -> int:
     task_rest = timings["stage words' contract"][1]
     beyond = {
         "reference": timings["reference tokenize_rows"][1] + timings["reference article_keywords"][1],
-        "stage": sum(timings[f"stage {step}"][1] for step in ("cut_word_lists", "words_of", "article_keywords")),
+        "stage": sum(
+            timings[f"stage {step}"][1] for step in ("cut_word_lists", "words_of", "article_keywords")
+        ),
     }
     print(
         f"{args.inbox}: {rows.height} texts, {mb:.1f} MB to segment, {tokens.height} tokens, "

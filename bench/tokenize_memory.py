@@ -14,6 +14,9 @@ every 2 ms) and the rise between them, and the task's CPU seconds.
 
 from __future__ import annotations
 
+import flows  # noqa: F401 (first, as in a run: polars' allocator settings, flows/__init__.py)
+
+# isort: split
 import argparse
 import gc
 import json
