@@ -2,12 +2,12 @@
 
 polars allocates through its own jemalloc, which by default keeps freed pages for ~10 s
 to reuse them. A run frees most of what each task or wave allocated within seconds, so
-every process kept ~100 MB it no longer used: a process-pool worker peaked at 450-500 MB
-on the same tasks that take 385-400 MB with the pages given back at once, and a 100 MB
-load peaked at 1468 MB in all against 1313 MB, in 89.9 s against 87.0 s, with the same
-CPU (`bench.flow_once`, one run each). jemalloc reads its settings once, when polars
-first allocates, so they are set here, before any module of the package imports polars;
-the process-pool workers inherit them. A value set in the environment is kept.
+every process kept ~100 MB it no longer used. Given back at once, a 100 MB load peaked at
+1313-1340 MB in all instead of 1461-1476 MB, with time and CPU within the machine's noise
+(`bench.flow_once`, three runs each; docs/performance.md). jemalloc reads its settings
+once, when polars first allocates, so they are set here, before any module of the
+package imports polars; the process-pool workers inherit them. A value set in the
+environment is kept.
 """
 
 import os

@@ -106,7 +106,7 @@ WORD_LIST_SCHEMA = {"paragraph_id": pl.String, "article_id": pl.String, "words":
 
 # Texts are cut about this many characters at a time, and each batch's words made a list
 # column before the next batch is cut: jieba hands every word back as a Python string
-# (~60-80 bytes for one or two characters), ~15 times the text it was cut from.
+# (~60-80 bytes for one or two characters), about 15 times the text it was cut from.
 CUT_BATCH_CHARS = 1 << 17
 
 
@@ -120,9 +120,9 @@ def cut_word_lists(rows: pl.DataFrame, tokenizer: jieba.Tokenizer | None = None)
     its list (`words_of`).
 
     Only jieba runs per text in Python; the words are filtered column-wise, all of a batch
-    at once. Built as lists from the start, not as one row per word grouped back: that
-    frame (its ids repeated per word) and its grouping were most of a worker's peak
-    memory, ~150 MB over a 4 MB part.
+    at once. Built as lists from the start, not as one row per word (its ids repeated
+    per word) grouped back into lists: a worker's tokenize task on a 4 MB part rose its
+    memory by 131-136 MB that way, by 92-110 MB now (`bench.tokenize_memory`).
     """
     cut = (tokenizer or regional_tokenizer()).lcut
     texts = rows["text"]
