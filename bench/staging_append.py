@@ -6,9 +6,9 @@
 The rows of a loaded warehouse (documents, articles, paragraphs and the dedup index; the
 100 MB load's, by default) are cut into `--waves` waves by document and appended one
 after the other, as a run stages them, to a fresh staging file whose DuckDB connections
-get `--memory-limit`. Prints one JSON line: the largest rise of this process's resident
-memory during one append (sampled every 2 ms, over the memory before that append), the
-seconds of all appends, and the peak over all. Run each limit in its own process: what
+get `--memory-limit`. Prints one JSON line: the largest and the median rise of this
+process's resident memory during one append (sampled every 2 ms, over the memory before
+that append), and the seconds of all appends. Run each limit in its own process: what
 the allocators keep after one run would blur the next.
 """
 
@@ -21,7 +21,6 @@ import argparse
 import json
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -29,37 +28,11 @@ import duckdb
 import polars as pl
 import psutil
 
+from bench.stages import RssSampler
 from warehouse import staging
 
 TABLES = ("documents", "articles", "paragraphs", "dedup_keys", "dedup_bands", "dedup_anchors")
 DEFAULT_SOURCE = Path("bench-out/runs/full.duckdb")
-
-
-class RiseSampler:
-    """The highest resident memory of this process since `reset`, sampled in a thread."""
-
-    def __init__(self, every: float = 0.002) -> None:
-        self.process = psutil.Process()
-        self.every = every
-        self.peak = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-        self._thread.start()
-
-    def _sample(self) -> None:
-        while not self._stop.is_set():
-            self.peak = max(self.peak, self.process.memory_info().rss)
-            time.sleep(self.every)
-
-    def reset(self) -> int:
-        """Start a new window; the resident memory now."""
-        now = self.process.memory_info().rss
-        self.peak = now
-        return now
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 def waves_of_rows(source: Path, waves: int) -> list[dict[str, pl.DataFrame]]:
@@ -96,23 +69,22 @@ def main(argv: list[str] | None = None) -> int:
 
     staging.WRITE_MEMORY_LIMIT = args.memory_limit
     waves = waves_of_rows(args.source, args.waves)
-    sampler = RiseSampler()
+    process = psutil.Process()
     rises, seconds = [], 0.0
     with tempfile.TemporaryDirectory() as tmp, staging.Staging(Path(tmp) / "news.duckdb", "bench") as staged:
         for wave in waves:
-            before = sampler.reset()
-            start = time.perf_counter()
-            staged.append(wave)
-            seconds += time.perf_counter() - start
-            time.sleep(0.01)  # a last sample after the append
-            rises.append(sampler.peak - before)
-    sampler.stop()
+            before = process.memory_info().rss / 2**20
+            with RssSampler(every=0.002) as sampler:
+                start = time.perf_counter()
+                staged.append(wave)
+                seconds += time.perf_counter() - start
+            rises.append(sampler.peak_mb - before)
     result = {
         "memory_limit": args.memory_limit,
         "waves": args.waves,
         "paragraphs": sum(w["paragraphs"].height for w in waves),
-        "max_rise_mb": round(max(rises) / 2**20, 1),
-        "median_rise_mb": round(sorted(rises)[len(rises) // 2] / 2**20, 1),
+        "max_rise_mb": round(max(rises), 1),
+        "median_rise_mb": round(sorted(rises)[len(rises) // 2], 1),
         "append_seconds": round(seconds, 2),
     }
     print(json.dumps(result))

@@ -25,8 +25,9 @@ import time
 from pathlib import Path
 
 import polars as pl
+import psutil
 
-from bench.staging_append import RiseSampler
+from bench.stages import RssSampler
 from bench.tokenize_bench import DEFAULT_INBOX, MAIN_INBOX, cached_texts
 from flows import tasks
 from flows.steps import tokenize as tokenize_step
@@ -49,19 +50,17 @@ def main(argv: list[str] | None = None) -> int:
     tokenize_step._word_class()
     tokenize_step._idf()
     gc.collect()
-    sampler = RiseSampler()
-    before = sampler.reset()
-    cpu = time.process_time()
-    words, _seconds = tasks.tokenize.fn(part)
-    cpu = time.process_time() - cpu
-    time.sleep(0.01)  # a last sample after the task
-    sampler.stop()
+    before = psutil.Process().memory_info().rss / 2**20
+    with RssSampler(every=0.002) as sampler:
+        cpu = time.process_time()
+        words, _seconds = tasks.tokenize.fn(part)
+        cpu = time.process_time() - cpu
     result = {
         "part_mb": round(part["text"].str.len_bytes().sum() / 2**20, 2),
         "texts": part.height,
-        "rss_before_mb": round(before / 2**20, 1),
-        "peak_mb": round(sampler.peak / 2**20, 1),
-        "rise_mb": round((sampler.peak - before) / 2**20, 1),
+        "rss_before_mb": round(before, 1),
+        "peak_mb": round(sampler.peak_mb, 1),
+        "rise_mb": round(sampler.peak_mb - before, 1),
         "task_cpu_seconds": round(cpu, 2),
         "rows": {table: frame.height for table, frame in words.items()},
     }
