@@ -38,12 +38,13 @@ class RssSampler:
 
     def __init__(self, every: float = 0.02) -> None:
         self.every = every
+        self.start_mb = 0.0  # resident memory as the block began
         self.peak_mb = 0.0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def __enter__(self) -> RssSampler:
-        self.peak_mb = 0.0
+        self.start_mb = self.peak_mb = psutil.Process().memory_info().rss / 2**20
         self._stop.clear()
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()

@@ -26,7 +26,6 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
-import psutil
 
 from bench.stages import RssSampler
 from warehouse import staging
@@ -69,16 +68,14 @@ def main(argv: list[str] | None = None) -> int:
 
     staging.WRITE_MEMORY_LIMIT = args.memory_limit
     waves = waves_of_rows(args.source, args.waves)
-    process = psutil.Process()
     rises, seconds = [], 0.0
     with tempfile.TemporaryDirectory() as tmp, staging.Staging(Path(tmp) / "news.duckdb", "bench") as staged:
         for wave in waves:
-            before = process.memory_info().rss / 2**20
             with RssSampler(every=0.002) as sampler:
                 start = time.perf_counter()
                 staged.append(wave)
                 seconds += time.perf_counter() - start
-            rises.append(sampler.peak_mb - before)
+            rises.append(sampler.peak_mb - sampler.start_mb)
     result = {
         "memory_limit": args.memory_limit,
         "waves": args.waves,

@@ -3,9 +3,9 @@
     uv run python -m bench.tokenize_memory                       # a 4 MB part of the 10 MB corpus
     uv run python -m bench.tokenize_memory --part-mb 4 --inbox DIR
 
-A worker's peak during a load is its tokenize task (restore's chunk adds a few MB): the
-texts of one part (`flows.tasks.split_by_article`, `NEWSETL_CHUNK_MB`, 4 MB) cut into
-words, their keywords, and the contracts. This runs `flows.tasks.tokenize` on the first
+Of a worker's two tasks, tokenize raises its memory the most: the texts of one part
+(`flows.tasks.split_by_article`, `NEWSETL_CHUNK_MB`, 4 MB) cut into words, their
+keywords, and the contracts. This runs `flows.tasks.tokenize` on the first
 `--part-mb` of the texts `bench.tokenize_bench` prepares (unique paragraphs and
 headings), in a fresh process with jieba and the tables it uses loaded first, and
 prints one JSON line: the resident memory before, the peak during the task (sampled
@@ -25,7 +25,6 @@ import time
 from pathlib import Path
 
 import polars as pl
-import psutil
 
 from bench.stages import RssSampler
 from bench.tokenize_bench import DEFAULT_INBOX, MAIN_INBOX, cached_texts
@@ -50,7 +49,6 @@ def main(argv: list[str] | None = None) -> int:
     tokenize_step._word_class()
     tokenize_step._idf()
     gc.collect()
-    before = psutil.Process().memory_info().rss / 2**20
     with RssSampler(every=0.002) as sampler:
         cpu = time.process_time()
         words, _seconds = tasks.tokenize.fn(part)
@@ -58,9 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "part_mb": round(part["text"].str.len_bytes().sum() / 2**20, 2),
         "texts": part.height,
-        "rss_before_mb": round(before, 1),
+        "rss_before_mb": round(sampler.start_mb, 1),
         "peak_mb": round(sampler.peak_mb, 1),
-        "rise_mb": round(sampler.peak_mb - before, 1),
+        "rise_mb": round(sampler.peak_mb - sampler.start_mb, 1),
         "task_cpu_seconds": round(cpu, 2),
         "rows": {table: frame.height for table, frame in words.items()},
     }
