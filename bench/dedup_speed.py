@@ -42,14 +42,14 @@ RESULT_TABLES = ("paragraphs", "dedup_keys", "dedup_bands", "dedup_anchors", "hi
 
 def build_frames(inbox: Path, work: Path) -> None:
     """paragraphs / documents frames of every case, from the corpus by the real stages."""
-    from flows import tasks
+    from flows import tasks, text_work
     from flows.steps import discover
 
     files = discover.list_inbox(inbox)
     for f in files:
         f.doc_id = discover.sha256_file(Path(f.abs_path))
     (chunk,) = tasks.chunk_files(files, 1 << 40)
-    batch = tasks.to_batch([tasks.restore.fn(chunk, "all")])
+    batch = tasks.to_batch([text_work.restore_chunk(chunk)])
     documents = batch.documents.sort("path")
     # Waves of whole files in path order (load order), as the flow would cut them.
     wave = (documents["size_bytes"].cum_sum() - 1) // WAVE_BYTES

@@ -26,7 +26,7 @@ from typing import Any
 
 import psutil
 
-from flows import tasks
+from flows import tasks, text_work
 from flows.steps import discover
 from warehouse.staging import Staging
 
@@ -104,15 +104,15 @@ def main(argv: list[str] | None = None) -> int:
         return result
 
     # The `restore` task's four stages, one at a time.
-    chunk = stage("decode", chunk.timed, "decode", tasks.decode_doc)
-    chunk = stage("clean", chunk.timed, "clean", tasks.clean_doc)
-    chunk = stage("repair", chunk.timed, "repair", tasks.repair_doc)
-    chunk = stage("segment", chunk.timed, "segment", tasks.segment_doc)
-    batch = stage("to_batch", lambda c: tasks.to_batch([tasks.Restored(c)]), chunk)
+    chunk = stage("decode", chunk.timed, "decode", text_work.decode_doc)
+    chunk = stage("clean", chunk.timed, "clean", text_work.clean_doc)
+    chunk = stage("repair", chunk.timed, "repair", text_work.repair_doc)
+    chunk = stage("segment", chunk.timed, "segment", text_work.segment_doc)
+    batch = stage("to_batch", lambda c: tasks.to_batch([text_work.Restored(c)]), chunk)
     with Staging(db, "bench") as staging:
         batch = stage("dedup", tasks.dedup.fn, batch, db, staging)
         texts = tasks.texts_to_tokenize(batch)
-        stage("tokenize", tasks.tokenize.fn, texts)
+        stage("tokenize", text_work.cut_words, texts)
         stage("validate", tasks.validate.fn, batch, db, staging)
 
     text_mb = sum(len(t.encode("utf-8")) for t in texts["text"].to_list()) / 2**20

@@ -42,7 +42,8 @@ from flows.steps import tokenize as stage
 from flows.steps.dedup import mark_duplicates, no_history
 from flows.steps.model import ParsedDocument
 from flows.steps.tables import articles_frame, documents_frame, paragraphs_frame
-from flows.tasks import Batch, check_words, texts_to_tokenize
+from flows.tasks import Batch, texts_to_tokenize
+from flows.text_work import check_words
 
 DEFAULT_INBOX = Path(__file__).resolve().parents[1] / "bench-out" / "corpus-10mb-seed8"
 MAIN_INBOX = Path("/work/main/bench-out/corpus-10mb-seed8")  # the shared corpus, when not generated here

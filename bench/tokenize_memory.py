@@ -5,7 +5,7 @@
 
 Of a worker's two tasks, tokenize raises its memory the most: the texts of one part
 (`flows.tasks.split_by_article`, `NEWSETL_CHUNK_MB`, 4 MB) cut into words, their
-keywords, and the contracts. This runs `flows.tasks.tokenize` on the first
+keywords, and the contracts. This runs `flows.text_work.cut_words` on the first
 `--part-mb` of the texts `bench.tokenize_bench` prepares (unique paragraphs and
 headings), in a fresh process with jieba and the tables it uses loaded first, and
 prints one JSON line: the resident memory before, the peak during the task (sampled
@@ -28,7 +28,7 @@ import polars as pl
 
 from bench.stages import RssSampler
 from bench.tokenize_bench import DEFAULT_INBOX, MAIN_INBOX, cached_texts
-from flows import tasks
+from flows import text_work
 from flows.steps import tokenize as tokenize_step
 
 
@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     gc.collect()
     with RssSampler(every=0.002) as sampler:
         cpu = time.process_time()
-        words, _seconds = tasks.tokenize.fn(part)
+        words, _seconds = text_work.cut_words(part)
         cpu = time.process_time() - cpu
     result = {
         "part_mb": round(part["text"].str.len_bytes().sum() / 2**20, 2),

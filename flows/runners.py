@@ -2,9 +2,10 @@
 
 - `thread`: a thread pool in the flow's process. No start-up cost; the text stages hold
   the GIL most of the time, so it mostly overlaps file I/O. Right for small inputs.
-- `process`: a process pool on the machine's cores. Each worker imports Prefect and the
-  text libraries (seconds), which pays off once a run has megabytes of text to clean.
-  Workers start with the first submitted task, so a run with no new files starts none.
+- `process`: worker processes on the machine's cores (`ProcessPoolRunner`). Each imports
+  the text libraries and loads jieba's dictionary (seconds), which pays off once a run
+  has megabytes of text to clean. Workers start with the first task, so a run with no
+  new files starts none.
 - `dask`: `prefect_dask.DaskTaskRunner`, the path to a cluster: `--dask-address` names a
   running scheduler; without one, a local cluster of `workers` worker processes starts.
 - `auto` (the default): `process` when the inbox holds at least `NEWSETL_PROCESS_MIN_MB`
@@ -18,8 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from prefect.context import FlowRunContext
-from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
-from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
+
+from flows.pool import TextPool
 
 RUNNER_KINDS = ("auto", "thread", "process", "dask")
 # Below this many inbox bytes the process pool costs more than it saves: measured here on
@@ -75,62 +77,49 @@ def choose(
     return RunnerChoice(kind=kind, workers=workers or cores, dask_address=dask_address)
 
 
-class SharedApiProcessPool(ProcessPoolTaskRunner):
-    """A process pool whose workers report to the flow's own API server.
+class ProcessPoolRunner(ThreadPoolTaskRunner):
+    """Task runs on threads of the flow's process, their text work on lean worker processes.
 
-    With no server configured (`newsetl run` on an ephemeral server), each worker would
-    start an ephemeral server of its own: ~13 s per worker, and the task runs it records
-    are lost with it. The workers get the flow's server address instead.
+    Prefect's own `ProcessPoolTaskRunner` runs each task with Prefect's engine in the
+    worker: every worker imported Prefect and DuckDB (≈350 MB each during a run), and
+    without a configured server each would have started an API server of its own. Here
+    the workers import only the text work (`flows.pool`); the task runs, their states and
+    retries stay in the flow's process, with its API server.
     """
 
-    def __enter__(self) -> SharedApiProcessPool:
-        self._api_settings = None
-        if not get_current_settings().api.url:
-            from prefect.client.orchestration import get_client
+    def __init__(self, max_workers: int | None = None) -> None:
+        self.workers = max_workers or os.cpu_count() or 1
+        # Two task threads per worker: each worker has its next chunk queued as it ends one.
+        super().__init__(max_workers=2 * self.workers)
+        self.pool: TextPool | None = None
 
-            with get_client(sync_client=True) as client:  # the flow's ephemeral server
-                url = str(client.api_url).rstrip("/")
-            self._api_settings = temporary_settings(updates={PREFECT_API_URL: url})
-            self._api_settings.__enter__()
-        return super().__enter__()
+    def duplicate(self) -> ProcessPoolRunner:
+        return type(self)(max_workers=self.workers)
 
-    def release_workers(self) -> None:
-        """Stop the worker processes once the flow has no more tasks for them.
+    def __enter__(self) -> ProcessPoolRunner:
+        super().__enter__()
+        self.pool = TextPool(self.workers).__enter__()
+        return self
 
-        Each holds ~350 MB (Prefect, jieba's dictionary, the text libraries) that the
-        flow's last step, the load, would otherwise have beside its own peak. A task
-        submitted afterwards fails as on a runner that was never started.
-        """
-        if self._executor is not None:
-            self._executor.shutdown(wait=True)
-            self._executor = None
-
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         try:
-            super().__exit__(*exc_info)
+            if self.pool is not None:
+                self.pool.__exit__(*exc_info)
+                self.pool = None
         finally:
-            if self._api_settings is not None:
-                self._api_settings.__exit__(*exc_info)
-
-
-WORKER_NICENESS = 10
-
-
-def _yield_to_the_flow() -> None:
-    """Process-pool worker initializer: run below the flow's process in the scheduler.
-
-    The flow's process deduplicates, validates and stages the waves one after another:
-    the run's critical path (the workers restore and cut words a wave ahead of it). With
-    two workers and the flow on two cores, it got ~2/3 of a core.
-    """
-    os.nice(WORKER_NICENESS)
+            super().__exit__(*exc_info)
 
 
 def release_workers() -> None:
-    """Stop the current flow run's process-pool workers (no-op for the other runners)."""
+    """Stop the current flow run's worker processes: their memory back before the load,
+    which runs in the flow's process (a no-op for the other runners)."""
     context = FlowRunContext.get()
-    if context is not None and isinstance(context.task_runner, SharedApiProcessPool):
-        context.task_runner.release_workers()
+    if (
+        context is not None
+        and isinstance(context.task_runner, ProcessPoolRunner)
+        and context.task_runner.pool
+    ):
+        context.task_runner.pool.release()
 
 
 def build(choice: RunnerChoice) -> TaskRunner:
@@ -138,7 +127,7 @@ def build(choice: RunnerChoice) -> TaskRunner:
     if choice.kind == "thread":
         return ThreadPoolTaskRunner(max_workers=choice.workers)
     if choice.kind == "process":
-        return SharedApiProcessPool(max_workers=choice.workers, initializer=_yield_to_the_flow)
+        return ProcessPoolRunner(max_workers=choice.workers)
     # Imported here: dask and distributed take a second to import and most runs skip them.
     from prefect_dask import DaskTaskRunner
 

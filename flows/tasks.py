@@ -2,7 +2,9 @@
 
 The per-file stages (decode, clean, repair, segment) run as one `restore` task per `Chunk`
 of files, never per paragraph, so the task runner can spread chunks over cores or a Dask
-cluster; the batch stages work on one wave of chunks at a time (flows/ingest.py).
+cluster; the batch stages work on one wave of chunks at a time (flows/ingest.py). The text
+work of `restore` and `tokenize` is in `flows.text_work`, and runs on the process runner's
+lean workers (`flows.pool`) when there are some.
 
 Every task here has `cache_policy=NO_CACHE`: Prefect otherwise computes a cache key for
 each task run by pickling and hashing all its inputs (whole frames of a wave), even when
@@ -11,7 +13,6 @@ results are never cached or persisted, as here (a run's output is the warehouse)
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -21,45 +22,18 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFutureList
 
+from flows import pool, text_work
 from flows.artifacts import add_stage_seconds, record_stage_seconds
-from flows.steps import clean as clean_step
-from flows.steps import decode as decode_step
-from flows.steps import discover as discover_step
-from flows.steps import repair as repair_step
-from flows.steps import segment as segment_step
 from flows.steps import tokenize as tokenize_step
 from flows.steps.dedup import mark_duplicates
-from flows.steps.model import CleanStats, ParsedDocument, SourceFile
-from flows.steps.tables import articles_frame, documents_frame, paragraphs_frame
+from flows.steps.model import SourceFile
+from flows.text_work import Chunk, Restored, WordTables
 from schemas.contract import QUARANTINE_SCHEMA, RECORD_TABLES, StoredKeys, validate_batch
 from warehouse import db as warehouse
 from warehouse.dedup_index import run_history
 from warehouse.staging import Staging
 
 T = TypeVar("T")
-
-
-class Chunk:
-    """Files processed together by one task of each per-file stage.
-
-    Not a dataclass on purpose: Prefect walks dataclass (and list, dict) task parameters
-    field by field looking for futures to resolve, and a chunk holds thousands of
-    documents, articles and paragraphs: 0.35 s per 4 MB chunk and stage in the flow
-    process, and again in the worker. An object of a plain class is one value to it.
-    """
-
-    def __init__(self, docs: list[ParsedDocument], label: str = "") -> None:
-        self.docs = docs
-        self.label = label  # names the chunk's task runs: its first file, and how many more
-        self.seconds: dict[str, float] = {}
-
-    def timed(self, stage: str, fn: Callable[[ParsedDocument], None]) -> Chunk:
-        start = time.perf_counter()
-        for doc in self.docs:
-            if not doc.rejected:
-                fn(doc)
-        self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - start
-        return self
 
 
 def _runs_of_size(items: list[T], size_of: Callable[[T], int], max_bytes: int) -> list[list[T]]:
@@ -78,92 +52,25 @@ def _runs_of_size(items: list[T], size_of: Callable[[T], int], max_bytes: int) -
 def chunk_files(files: list[SourceFile], max_bytes: int) -> list[Chunk]:
     """Group files into chunks of about `max_bytes`, keeping inbox order."""
     chunks = [
-        Chunk([ParsedDocument(file=f) for f in group])
+        Chunk(group)
         for group in _runs_of_size(files, lambda f: f.size_bytes, max_bytes)
     ]
     for c in chunks:
-        others = len(c.docs) - 1
+        others = len(c.files) - 1
         more = f" +{others} file{'s' if others > 1 else ''}" if others else ""
-        c.label = c.docs[0].file.path + more
+        c.label = c.files[0].path + more
     return chunks
 
 
 def waves_of(chunks: list[Chunk], max_bytes: int) -> list[list[Chunk]]:
     """Consecutive chunks in waves of about `max_bytes` of files: what a run holds at once."""
-    return _runs_of_size(chunks, lambda c: sum(d.file.size_bytes for d in c.docs), max_bytes)
-
-
-# --- per-file stages ------------------------------------------------------------------
-
-
-def decode_doc(doc: ParsedDocument) -> None:
-    data = discover_step.read_source(doc.file)  # None: gone or changed since discover (reason set)
-    if data is None:
-        return
-    try:
-        decoded = decode_step.decode_bytes(data)
-    except decode_step.DecodeError as exc:
-        doc.file.reject_reason = str(exc)
-        return
-    doc.text, doc.encoding = decoded.text, decoded.encoding
-
-
-def clean_doc(doc: ParsedDocument) -> None:
-    assert doc.text is not None
-    page = clean_step.clean_page(doc.text)
-    doc.clean, doc.script, doc.meta, doc.stats, doc.text = page, page.script, page.meta, page.stats, None
-
-
-def repair_doc(doc: ParsedDocument) -> None:
-    assert doc.clean is not None
-    doc.paragraphs = repair_step.repair_blocks(doc.clean.blocks)
-    doc.joins = sum(p.joined_from - 1 for p in doc.paragraphs)
-    doc.clean = None
-
-
-def segment_doc(doc: ParsedDocument) -> None:
-    assert doc.paragraphs is not None
-    doc.articles = segment_step.segment_page(doc.paragraphs, doc.meta)
-    doc.paragraphs = None
-    if not doc.articles:  # a rejected row says so; a loaded one with nothing in it would not
-        doc.file.reject_reason = "no text: the page holds only whitespace, navigation or boilerplate"
-
-
-class Restored:
-    """A chunk after the per-file stages, as the flow goes on with it: its rows as frames,
-    and the counts the run's summary adds up.
-
-    Frames, not the chunk's objects: unpickling a 4 MB chunk's documents, articles and
-    paragraphs took 0.14 s in the flow process (a run's critical path), its frames 0.01 s.
-    Not a dataclass, for the reason `Chunk` is not one.
-    """
-
-    def __init__(self, chunk: Chunk) -> None:
-        docs = chunk.docs
-        self.documents = documents_frame(docs)
-        self.articles = articles_frame(docs)
-        self.paragraphs = paragraphs_frame(docs)
-        self.files = len(docs)
-        self.rejected = sum(d.rejected for d in docs)
-        self.joins = sum(d.joins for d in docs)
-        self.stats = CleanStats.total(d.stats for d in docs)
-        self.seconds = chunk.seconds
+    return _runs_of_size(chunks, lambda c: sum(f.size_bytes for f in c.files), max_bytes)
 
 
 @task(task_run_name="restore {label}", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
 def restore(chunk: Chunk, label: str) -> Restored:
-    """decode -> clean -> repair -> segment, for every file of the chunk, in one task.
-
-    One task per chunk, not per stage: each task hands its chunk back to the flow process
-    and out again (pickled both ways), which cost more than repair and segment themselves.
-    Each stage is still timed on its own (`Chunk.seconds`).
-    """
-    return Restored(
-        chunk.timed("decode", decode_doc)
-        .timed("clean", clean_doc)
-        .timed("repair", repair_doc)
-        .timed("segment", segment_doc)
-    )
+    """decode -> clean -> repair -> segment, for every file of the chunk, on a worker."""
+    return pool.run(text_work.restore_chunk, chunk)
 
 
 # --- batch stages ---------------------------------------------------------------------
@@ -228,10 +135,6 @@ def split_by_article(rows: pl.DataFrame, max_bytes: int) -> list[pl.DataFrame]:
     )
 
 
-# tokens (as `cut_word_lists` gives them: one row per text), article_keywords and their quarantined rows
-WordTables = dict[str, pl.DataFrame]
-
-
 def join_words(parts: list[tuple[WordTables, dict[str, float]]]) -> WordTables:
     """The words, keywords and quarantined rows of all parts of a wave, and their stage times."""
     if not parts:  # nothing to cut: every file of the wave rejected, or only duplicates
@@ -266,32 +169,10 @@ class Cutting:
             yield join_words(self.in_flight.pop(0).result())
 
 
-@task(task_run_name="tokenize {rows.height} texts", cache_policy=NO_CACHE)
+@task(task_run_name="tokenize {rows.height} texts", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
 def tokenize(rows: pl.DataFrame) -> tuple[WordTables, dict[str, float]]:
-    """Words of each text, cut once, and the articles' keywords computed from those words,
-    through their contracts; and the seconds each took (timed here: a worker process runs
-    no hook of the flow's process).
-
-    Validated here, in the worker, not in the flow process: every parent a word or keyword
-    may name is one of `rows` (validated paragraphs and article titles), so the contract's
-    foreign keys need no database.
-    """
-    start = time.perf_counter()
-    lists = tokenize_step.cut_word_lists(rows)
-    words = {
-        "tokens": lists,
-        "article_keywords": tokenize_step.article_keywords(tokenize_step.words_of(lists)),
-    }
-    cut = time.perf_counter()
-    checked = check_words(words, rows)
-    return checked, {"tokenize": cut - start, "validate_words": time.perf_counter() - cut}
-
-
-def check_words(words: dict[str, pl.DataFrame], rows: pl.DataFrame) -> WordTables:
-    """The words and keywords of `rows` through their contracts, with their quarantined rows."""
-    parents = {"paragraphs": set(rows["paragraph_id"]), "articles": set(rows["article_id"])}
-    result = validate_batch(words, lambda table, _column, values: parents[table].intersection(values))
-    return {**result.tables, "quarantine": result.quarantine}
+    """The texts' words and their articles' keywords, through their contracts, on a worker."""
+    return pool.run(text_work.cut_words, rows)
 
 
 def _stored_keys(db_path: str, staging: Staging) -> StoredKeys:

@@ -21,15 +21,8 @@ from flows.steps.dedup import mark_duplicates
 from flows.steps.discover import list_inbox, new_file_versions
 from flows.steps.tables import articles_frame, documents_frame, paragraphs_frame
 from flows.steps.tokenize import article_keywords, cut_word_lists, words_of
-from flows.tasks import (
-    Batch,
-    chunk_files,
-    clean_doc,
-    decode_doc,
-    repair_doc,
-    segment_doc,
-    texts_to_tokenize,
-)
+from flows.tasks import Batch, chunk_files, texts_to_tokenize
+from flows.text_work import clean_doc, decode_doc, repair_doc, segment_doc
 from schemas.contract import validate_batch
 from warehouse.dedup_index import history_lookup
 

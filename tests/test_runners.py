@@ -10,7 +10,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from flows import runners
+from flows import pool, runners
+from tests import pool_probes
 from tests.conftest import data_checksums
 
 
@@ -63,46 +64,28 @@ def test_process_pool_gives_the_same_tables_as_threads(prefect_backend, inbox, t
     assert data_checksums(tmp_path / "processes.duckdb") == data_checksums(db_path)
 
 
-def _niceness() -> int:
-    return os.nice(0)
-
-
 @pytest.mark.slow
-def test_process_pool_workers_run_below_the_flow(prefect_backend):
+def test_worker_processes_run_below_the_flow_without_prefect_and_go_when_released():
     # The flow's process is the run's critical path (dedup, validate, staging one wave
-    # after another); the workers take the cores it leaves.
-    from prefect import flow, task
-
-    niceness = task(_niceness)
-
-    @flow(task_runner=runners.build(runners.choose("process", workers=1)))
-    def ask_a_worker() -> int:
-        return niceness.submit().result()
-
-    assert ask_a_worker() == os.nice(0) + runners.WORKER_NICENESS
-
-
-def _pid() -> int:
-    return os.getpid()
+    # after another); the workers take the cores it leaves, hold only the text work, and
+    # are stopped before the load, which runs in the flow's process.
+    with pool.TextPool(workers=1) as workers:
+        worker = pool.run(pool_probes.pid)
+        assert worker != os.getpid()
+        assert pool.run(pool_probes.niceness) == os.nice(0) + pool.WORKER_NICENESS
+        assert pool.run(pool_probes.heavy_modules) == []
+        workers.release()
+        assert not psutil.pid_exists(worker)
+        assert pool.run(pool_probes.pid) == os.getpid()  # released: the rest runs here
+    assert pool.run(pool_probes.pid) == os.getpid()  # no pool outside the block
 
 
 @pytest.mark.slow
-def test_released_workers_are_gone_before_the_flow_ends(prefect_backend):
-    # The load runs in the flow's process after the last task: the workers' memory
-    # (~350 MB each) must be back before it.
-    from prefect import flow, task
-
-    pid = task(_pid)
-
-    @flow(task_runner=runners.build(runners.choose("process", workers=1)))
-    def use_then_release() -> tuple[int, bool]:
-        worker = pid.submit().result()
-        runners.release_workers()
-        return worker, psutil.pid_exists(worker)
-
-    worker, alive_after_release = use_then_release()
-    assert worker != os.getpid()
-    assert not alive_after_release
+def test_a_dead_worker_fails_its_work_and_the_next_work_gets_a_new_one():
+    with pool.TextPool(workers=1):
+        with pytest.raises(pool.WorkerDied, match="die"):
+            pool.run(pool_probes.die)
+        assert pool.run(pool_probes.pid) != os.getpid()
 
 
 # A fresh interpreter that imports the package first, as `newsetl` does, then frees what

@@ -251,8 +251,8 @@ def test_an_articles_keywords_weigh_the_same_alone_as_among_others():
         assert article_keywords(own).equals(together.filter(pl.col("article_id") == article))
 
 
-def test_the_tokenize_task_quarantines_words_that_break_their_contract():
-    from flows.tasks import tokenize
+def test_the_tokenize_work_quarantines_words_that_break_their_contract():
+    from flows.text_work import cut_words
 
     good, bad = "0123456789abcdef-a000", "0123456789abcdef-a001"
     rows = pl.DataFrame(
@@ -262,7 +262,7 @@ def test_the_tokenize_task_quarantines_words_that_break_their_contract():
             "text": ["菏泽市牡丹区", "春节假期结束,开工第一天。", "网格员入户走访。"],
         }
     )
-    words, seconds = tokenize.fn(rows)
+    words, seconds = cut_words(rows)
 
     assert set(words["tokens"]["paragraph_id"]) == {f"{good}-title", f"{good}-p000"}
     assert words["quarantine"]["row_key"].to_list() == [f"{good}-p001"]

@@ -1,0 +1,27 @@
+"""Work for `tests/test_runners.py` to hand to worker processes.
+
+A module of its own, importing nothing of the pipeline: a worker unpickles a function by
+importing its module, and the test module imports Prefect (through `flows.runners`).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def pid() -> int:
+    return os.getpid()
+
+
+def niceness() -> int:
+    return os.nice(0)
+
+
+def heavy_modules() -> list[str]:
+    """Which of the modules the workers must not load are loaded."""
+    return sorted(m for m in ("prefect", "duckdb", "flows.tasks", "flows.ingest") if m in sys.modules)
+
+
+def die() -> None:
+    os._exit(1)  # as a worker killed by the kernel (out of memory) ends
