@@ -51,10 +51,7 @@ def _runs_of_size(items: list[T], size_of: Callable[[T], int], max_bytes: int) -
 
 def chunk_files(files: list[SourceFile], max_bytes: int) -> list[Chunk]:
     """Group files into chunks of about `max_bytes`, keeping inbox order."""
-    chunks = [
-        Chunk(group)
-        for group in _runs_of_size(files, lambda f: f.size_bytes, max_bytes)
-    ]
+    chunks = [Chunk(group) for group in _runs_of_size(files, lambda f: f.size_bytes, max_bytes)]
     for c in chunks:
         others = len(c.files) - 1
         more = f" +{others} file{'s' if others > 1 else ''}" if others else ""

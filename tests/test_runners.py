@@ -10,7 +10,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from flows import pool, runners
+from flows import heap, pool, runners
 from tests import pool_probes
 from tests.conftest import data_checksums
 
@@ -124,3 +124,51 @@ def test_the_pipelines_processes_give_polars_freed_memory_back():
     assert _retained_mb(env) < 50
     # A setting in the environment is kept: jemalloc's default decay holds on to the pages.
     assert _retained_mb({**env, "_RJEM_MALLOC_CONF": "dirty_decay_ms:10000"}) > 80
+
+
+# 200 blocks of 1 MB, every tenth kept (as a wave's lasting objects among its freed
+# arrays): the MB glibc keeps resident after the others are freed, and after
+# `flows.heap.give_back_free_heap`. `import flows` first fixes the mmap threshold; last,
+# it only gives the heap back (the blocks were carved out of it by then).
+_HEAP_AFTER_FREE = """
+import sys
+import psutil
+
+if sys.argv[1] == "first":
+    import flows  # noqa: F401
+
+process = psutil.Process()
+before = process.memory_info().rss
+freed = b"x" * (2 << 20)
+del freed  # glibc's default: the mmap threshold rises to 2 MB, so 1 MB blocks use the heap
+blocks = [b"x" * (1 << 20) for _ in range(200)]
+lasting = blocks[9::10]  # 20 MB that stay, spread over the 200 MB
+del blocks
+kept = (process.memory_info().rss - before) / 2**20
+from flows import heap
+
+heap.give_back_free_heap()
+print(kept, (process.memory_info().rss - before) / 2**20)
+"""
+
+
+def _heap_after_free(import_flows: str) -> tuple[float, float]:
+    root = Path(__file__).resolve().parents[1]
+    run = subprocess.run(
+        [sys.executable, "-c", _HEAP_AFTER_FREE, import_flows],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    kept, after_trim = map(float, run.stdout.split())
+    return kept, after_trim
+
+
+@pytest.mark.skipif(heap._LIBC is None, reason="glibc only")
+def test_the_pipelines_processes_give_freed_heap_pages_back():
+    kept, _ = _heap_after_free("first")
+    assert kept < 40  # large blocks mapped apart: only the 20 MB kept are resident
+    kept, given_back = _heap_after_free("last")
+    assert kept > 150  # glibc's defaults: the freed blocks between them stay resident
+    assert given_back < 40
