@@ -85,11 +85,13 @@ def ingest_news(inbox: str = "seeds", db: str = "warehouse/news.duckdb") -> RunS
                 cutting.submit(texts_to_tokenize(batch))  # tokenize, while the next wave goes on
                 for words in cutting.finished(leave=1):
                     stage(tally.words(words), staging)
-                # A wave's task results are freed only by the cyclic garbage collector: the
-                # process pool's futures sit in reference cycles (a callback of Prefect's
-                # `_ChainedFuture` holds the future itself), and a wave of frames allocates
-                # too few Python objects to trigger it. Without this the flow process grew
-                # from 0.45 to 1.25 GB over a 100 MB load; with it, it stays at 0.45-0.6 GB.
+                # A wave's task results may be freed only by the cyclic garbage collector,
+                # and a wave of frames allocates too few Python objects to trigger it. With
+                # Prefect's process pool (its futures sat in reference cycles: a callback of
+                # its `_ChainedFuture` held the future) the flow process grew from 0.45 to
+                # 1.25 GB over a 100 MB load without this. Not measured again since the
+                # tasks run on threads (`runners.ProcessPoolRunner`); with the heap frozen
+                # it costs ~0.01 s a wave.
                 gc.collect()
                 # What the wave freed back to the system, not kept in glibc's heap between
                 # blocks that stay (the history lookups left ~15 MB more each wave).
