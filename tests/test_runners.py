@@ -106,24 +106,22 @@ print((process.memory_info().rss - before) / 2**20)
 """
 
 
-def _retained_mb(env: dict[str, str]) -> float:
+def _printed_numbers(script: str, env: dict[str, str] | None = None) -> list[float]:
+    """The numbers a script prints, run in a fresh interpreter from the project's root."""
     root = Path(__file__).resolve().parents[1]
     run = subprocess.run(
-        [sys.executable, "-c", _RETAINED_AFTER_FREE],
-        env=env,
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=True,
+        [sys.executable, "-c", script], env=env, cwd=root, capture_output=True, text=True, check=True
     )
-    return float(run.stdout)
+    return [float(n) for n in run.stdout.split()]
 
 
 def test_the_pipelines_processes_give_polars_freed_memory_back():
     env = {k: v for k, v in os.environ.items() if k != "_RJEM_MALLOC_CONF"}
-    assert _retained_mb(env) < 50
+    (retained,) = _printed_numbers(_RETAINED_AFTER_FREE, env)
+    assert retained < 50
     # A setting in the environment is kept: jemalloc's default decay holds on to the pages.
-    assert _retained_mb({**env, "_RJEM_MALLOC_CONF": "dirty_decay_ms:10000"}) > 80
+    (kept,) = _printed_numbers(_RETAINED_AFTER_FREE, {**env, "_RJEM_MALLOC_CONF": "dirty_decay_ms:10000"})
+    assert kept > 80
 
 
 # 200 blocks of 1 MB, every tenth kept (as a wave's lasting objects among its freed
@@ -147,21 +145,8 @@ print(kept, (process.memory_info().rss - before) / 2**20)
 """
 
 
-def _heap_after_free() -> tuple[float, float]:
-    root = Path(__file__).resolve().parents[1]
-    run = subprocess.run(
-        [sys.executable, "-c", _HEAP_AFTER_FREE],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    kept, after_trim = map(float, run.stdout.split())
-    return kept, after_trim
-
-
 @pytest.mark.skipif(heap._LIBC is None, reason="glibc only")
 def test_the_free_heap_is_given_back():
-    kept, given_back = _heap_after_free()
+    kept, given_back = _printed_numbers(_HEAP_AFTER_FREE)
     assert kept > 150  # the freed blocks between the lasting ones stay resident
     assert given_back < 40
