@@ -102,6 +102,49 @@ def test_hashed_shingle_sets_measure_like_the_shingle_strings():
     assert minhash.containment(hashed[3], hashed[2]) == 1.0  # a piece of GRID lies inside GRID
     with pytest.raises(ValueError):
         minhash.shingle_sets(keys, 4)  # 4 code points no longer pack one-to-one
+    # Hashed a few keys at a time (slices of ~100 characters), the sets are the same.
+    sliced = minhash.shingle_sets(keys, dedup.SHINGLE, slice_chars=100)
+    assert len(sliced) == len(hashed) and all(
+        np.array_equal(a, b) for a, b in zip(sliced, hashed, strict=True)
+    )
+
+
+def test_only_stored_candidates_with_a_relation_become_nodes(monkeypatch: pytest.MonkeyPatch):
+    """A wave's LSH and anchor candidates are mostly paragraphs on the same topic: those
+    bearing no relation to their row are left out before the clustering, the rest kept."""
+    batch = [GRID, GRID[40:300], PARTY]
+    stored_texts = {
+        "s-near": ocr_noise(GRID, 0.05, seed=1),  # near copy of row 0
+        "s-whole": GRID + LOANS,  # row 1 lies inside it
+        "s-piece": PARTY[:120],  # lies inside row 2
+        "s-topic": LOANS,  # same page, no relation to any row
+        "s-quote": QUOTE,
+    }
+    keys = [dedup.norm_key(t) for t in batch]
+    stored = dedup.Stored(
+        exact=pl.DataFrame(schema={"row": pl.Int64, "paragraph_id": pl.String}),
+        pairs=pl.DataFrame(
+            [(0, 1), (0, 4), (1, 2), (1, 4), (2, 3), (2, 5), (0, 5)],
+            schema={"row": pl.Int64, "pkey": pl.Int64},
+            orient="row",
+        ),
+        keys=pl.DataFrame(
+            {
+                "pkey": [5, 4, 3, 2, 1],
+                "paragraph_id": ["s-quote", "s-topic", "s-piece", "s-whole", "s-near"],
+                "norm_key": [
+                    dedup.norm_key(stored_texts[p])
+                    for p in ("s-quote", "s-topic", "s-piece", "s-whole", "s-near")
+                ],
+            }
+        ),
+    )
+    sets = dict(enumerate(minhash.shingle_sets(keys, dedup.SHINGLE)))
+    for slice_chars in (1 << 20, 50):  # all stored keys at once, or one by one
+        monkeypatch.setattr(dedup, "CONFIRM_SLICE_CHARS", slice_chars)
+        confirmed = dedup._confirmed(stored, keys, sets)
+        assert sorted(confirmed.pairs.rows()) == [(0, 1), (1, 2), (2, 3)]
+        assert confirmed.keys["paragraph_id"].to_list() == ["s-near", "s-piece", "s-whole"]
 
 
 def test_winnow_anchors_are_each_keys_distinct_window_minima_in_order():

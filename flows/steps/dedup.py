@@ -50,7 +50,6 @@ re-pointed to the complete one, so ``dup_of`` always names a kept (``unique``) p
 from __future__ import annotations
 
 import functools
-import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -188,9 +187,8 @@ def sketch(keys: list[str], rows: np.ndarray, slice_chars: int = SKETCH_SLICE_CH
     `slice_chars` characters keep that bounded whatever the batch size.
     """
     buckets, anchors, counts = [], [], []
-    ends = np.cumsum(np.fromiter(map(len, keys), dtype=np.int64, count=len(keys)))
-    cuts = [0, *(np.flatnonzero(np.diff(ends // slice_chars)) + 1).tolist(), len(keys)] if keys else []
-    for start, stop in itertools.pairwise(cuts):
+    lengths = np.fromiter(map(len, keys), dtype=np.int64, count=len(keys))
+    for start, stop in minhash.char_slices(lengths, slice_chars):
         part, labels = keys[start:stop], rows[start:stop]
         b = minhash.lsh_buckets(minhash.shingle_hashes(part, SHINGLE), BANDS, ROWS, LSH_SEED)
         buckets.append(
@@ -290,21 +288,16 @@ def _assign(nodes: dict[int, _Node], adjacency: dict[int, set[int]], batch_order
         near, inside, fragments = [], [], []
         for p in kept:
             other = nodes[p]
-            # A clearly shorter key (almost) wholly inside the other is its fragment, even when
-            # their Jaccard is high: the complete paragraph must win, whichever came first.
-            if _is_fragment(node.key, other.key):
-                c = minhash.containment(node.shingles, other.shingles)
-                if c >= CONTAINED_SHARE:
-                    inside.append((c, len(other.key), -other.rank, p))
-                    continue
-            elif _is_fragment(other.key, node.key):
-                c = minhash.containment(other.shingles, node.shingles)
-                if c >= CONTAINED_SHARE:
-                    fragments.append((c, p))
-                    continue
-            j = minhash.jaccard(node.shingles, other.shingles)
-            if j >= NEAR_JACCARD:
-                near.append((j, -other.rank, p))
+            relation = _relation(node.key, node.shingles, other.key, other.shingles)
+            if relation is None:
+                continue
+            kind, similarity = relation
+            if kind == "inside":
+                inside.append((similarity, len(other.key), -other.rank, p))
+            elif kind == "fragment":
+                fragments.append((similarity, p))
+            else:
+                near.append((similarity, -other.rank, p))
         processed.add(x)
         if inside:
             c, _, _, p = max(inside)
@@ -326,6 +319,26 @@ def _assign(nodes: dict[int, _Node], adjacency: dict[int, set[int]], batch_order
                 if nodes[p].stored:
                     demoted.append(p)
     return demoted
+
+
+def _relation(
+    key: str, shingles: np.ndarray, other_key: str, other_shingles: np.ndarray
+) -> tuple[str, float] | None:
+    """What a paragraph is to a candidate: ("inside", containment) when it lies (almost)
+    wholly inside it, ("fragment", containment) when the candidate lies inside it,
+    ("near", Jaccard), or None: a candidate it bears no relation to."""
+    # A clearly shorter key (almost) wholly inside the other is its fragment, even when
+    # their Jaccard is high: the complete paragraph must win, whichever came first.
+    if _is_fragment(key, other_key):
+        c = minhash.containment(shingles, other_shingles)
+        if c >= CONTAINED_SHARE:
+            return "inside", c
+    elif _is_fragment(other_key, key):
+        c = minhash.containment(other_shingles, shingles)
+        if c >= CONTAINED_SHARE:
+            return "fragment", c
+    j = minhash.jaccard(shingles, other_shingles)
+    return ("near", j) if j >= NEAR_JACCARD else None
 
 
 def _is_fragment(short: str, long: str) -> bool:
@@ -402,12 +415,26 @@ def _graph(
     """The clustering's nodes, the stored paragraphs' ids (in node order) and candidate edges.
 
     Nodes exist only for what can be marked by comparison: batch representatives with a
-    candidate or a stored exact copy (already pointed at it), and the stored paragraphs.
-    A node's id is its batch row, or n + j for the j-th stored paragraph (ties between
-    stored paragraphs go by id). Rows without a node stay unique or follow their
+    candidate or a stored exact copy (already pointed at it), and the stored paragraphs
+    related to one (`_confirmed`) or copied exactly. A node's id is its batch row, or
+    n + j for the j-th stored paragraph, in paragraph id order (ties between stored
+    paragraphs go by node id). Rows without a node stay unique or follow their
     representative (`_Marks`).
     """
     n = len(ids)
+    # The batch rows that may be marked by comparison, and their shingle sets.
+    batch_rows = sorted(
+        {
+            *stored.exact["row"].to_list(),
+            *pairs["a"].to_list(),
+            *pairs["b"].to_list(),
+            *stored.pairs["row"].to_list(),
+        }
+    )
+    batch_sets = dict(
+        zip(batch_rows, minhash.shingle_sets([keys[r] for r in batch_rows], SHINGLE), strict=True)
+    )
+    stored = _confirmed(stored, keys, batch_sets)
     nodes: dict[int, _Node] = {}
     stored_ids: list[str] = []
 
@@ -418,7 +445,7 @@ def _graph(
 
     def batch_node(r: int) -> None:
         if r not in nodes:
-            nodes[r] = _Node(ids[r], keys[r], rank=r, stored=False)
+            nodes[r] = _Node(ids[r], keys[r], rank=r, stored=False, shingles=batch_sets[r])
 
     node_of_pkey = {pk: stored_node(pid, key) for pk, pid, key in stored.keys.iter_rows()}
     node_of_pid = {nodes[i].paragraph_id: i for i in node_of_pkey.values()}
@@ -433,16 +460,60 @@ def _graph(
         adjacency.setdefault(a, set()).add(b)
         adjacency.setdefault(b, set()).add(a)
     for r, pk in stored.pairs.iter_rows():
-        if pk in node_of_pkey:
-            adjacency.setdefault(r, set()).add(node_of_pkey[pk])
+        adjacency.setdefault(r, set()).add(node_of_pkey[pk])
     for r in adjacency:
         batch_node(r)
-    keyed_nodes = list(nodes.values())
+    stored_nodes = [nodes[n + j] for j in range(len(stored_ids))]
     for node, shingles in zip(
-        keyed_nodes, minhash.shingle_sets([x.key for x in keyed_nodes], SHINGLE), strict=True
+        stored_nodes, minhash.shingle_sets([x.key for x in stored_nodes], SHINGLE), strict=True
     ):
         node.shingles = shingles
     return nodes, stored_ids, adjacency
+
+
+# Stored keys compared at once (`_confirmed`): bounds their shingle sets, ~8 bytes per character.
+CONFIRM_SLICE_CHARS = 1 << 20
+
+
+def _confirmed(stored: Stored, keys: list[str], batch_sets: dict[int, np.ndarray]) -> Stored:
+    """The stored candidates that bear a relation (`_relation`) to their batch row, and
+    the keys of those only, ordered by paragraph id (the order of their nodes).
+
+    A wave of 10,000 paragraphs against the 1 GB load's index gets ~70,000 candidate pairs
+    over ~40,000 stored paragraphs: LSH and anchor collisions of paragraphs on one topic,
+    of which a few hundred bear a relation. Built as nodes, their shingle sets raised the
+    flow process by ~200 MB per wave. Here the stored keys are compared a slice at a time
+    and only the related ones become nodes. A pair without a relation changes nothing in
+    `_assign`, so leaving it out changes no result.
+    """
+    by_pkey = stored.keys.sort("pkey")
+    pkeys = by_pkey["pkey"].to_numpy()
+    # A row with a stored exact copy is marked by it, whatever else it resembles.
+    pairs = (
+        stored.pairs.join(stored.exact.select("row"), on="row", how="anti")
+        .filter(pl.col("pkey").is_in(by_pkey["pkey"].implode()))
+        .sort("pkey", "row")
+    )
+    pair_rows, pair_pkeys = pairs["row"].to_list(), pairs["pkey"].to_numpy()
+    related = np.zeros(pairs.height, dtype=bool)
+    lengths = by_pkey["norm_key"].str.len_chars().to_numpy()
+    for start, stop in minhash.char_slices(lengths, CONFIRM_SLICE_CHARS):
+        part = by_pkey["norm_key"].slice(start, stop - start).to_list()
+        sets = minhash.shingle_sets(part, SHINGLE)
+        first, last = (
+            np.searchsorted(pair_pkeys, pkeys[start]),
+            np.searchsorted(pair_pkeys, pkeys[stop - 1], "right"),
+        )
+        at = np.searchsorted(pkeys[start:stop], pair_pkeys[first:last]).tolist()
+        for i, j in enumerate(at):
+            r = pair_rows[first + i]
+            related[first + i] = _relation(keys[r], batch_sets[r], part[j], sets[j]) is not None
+    confirmed = pairs.filter(related)
+    return Stored(
+        exact=stored.exact,
+        pairs=confirmed,
+        keys=by_pkey.join(confirmed.select("pkey").unique(), on="pkey", how="semi").sort("paragraph_id"),
+    )
 
 
 _STATUSES = ("unique", "exact", "near", "contained")
