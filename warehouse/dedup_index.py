@@ -27,6 +27,9 @@ from flows.steps.tokenize import article_keywords
 from warehouse import db
 
 INDEX_TABLES = ("dedup_keys", "dedup_bands", "dedup_anchors")
+# DuckDB's memory for a wave's history lookups, on top of the flow process. 64 MB held the
+# lookups against the 1 GB load's warehouse 65 MB lower, but a lookup against a run's own
+# staging file (uncompressed) then failed its second wave ("failed to pin block").
 LOOKUP_MEMORY_LIMIT = "128MB"
 
 
