@@ -75,7 +75,10 @@ def ingest_news(inbox: str = "seeds", db: str = "warehouse/news.duckdb") -> RunS
 
         # Wave by wave, so memory holds one wave whatever the backlog; each wave's rows are
         # staged on disk and the load commits them all at once.
-        cutting = Cutting(settings.chunk_bytes)
+        # Texts go to the workers in parts of half a chunk: at its peak, cutting words and
+        # keywords takes a worker ~25 MB per MB of text, restoring pages ~11 MB per MB
+        # (`bench.tokenize_memory`: a 4 MB part +100-110 MB, a 2 MB part +64 MB).
+        cutting = Cutting(settings.chunk_bytes // 2)
         with heap_frozen():
             for pages in restored(waves, progress):  # decode -> clean -> repair -> segment
                 batch = dedup(to_batch(pages), db, staging)
