@@ -150,3 +150,32 @@ def test_the_free_heap_is_given_back():
     kept, given_back = _printed_numbers(_HEAP_AFTER_FREE)
     assert kept > 150  # the freed blocks between the lasting ones stay resident
     assert given_back < 40
+
+
+# A 16 MB block freed (by default glibc then raises its mmap threshold to 16 MB), then
+# 25 blocks of 8 MB of which every fifth stays: the MB resident once the others are freed.
+_LARGE_BLOCKS_AFTER_FREE = """
+import os
+import psutil
+
+if os.environ.get("IMPORT_FLOWS_FIRST"):
+    import flows  # noqa: F401
+
+process = psutil.Process()
+before = process.memory_info().rss
+freed = b"x" * (16 << 20)
+del freed
+blocks = [b"x" * (8 << 20) for _ in range(25)]
+lasting = blocks[4::5]  # 40 MB that stay, spread over the 200 MB
+del blocks
+print((process.memory_info().rss - before) / 2**20)
+"""
+
+
+@pytest.mark.skipif(heap._LIBC is None, reason="glibc only")
+def test_the_pipelines_processes_map_large_blocks_apart():
+    (mapped_apart,) = _printed_numbers(_LARGE_BLOCKS_AFTER_FREE, {**os.environ, "IMPORT_FLOWS_FIRST": "1"})
+    assert mapped_apart < 60  # only the lasting blocks are resident
+    env = {k: v for k, v in os.environ.items() if k != "IMPORT_FLOWS_FIRST"}
+    (carved_from_heap,) = _printed_numbers(_LARGE_BLOCKS_AFTER_FREE, env)
+    assert carved_from_heap > 150  # glibc's defaults: the freed blocks between them stay
