@@ -417,9 +417,9 @@ def _graph(
     Nodes exist only for what can be marked by comparison: batch representatives with a
     candidate or a stored exact copy (already pointed at it), and the stored paragraphs
     related to one (`_confirmed`) or copied exactly. A node's id is its batch row, or
-    n + j for the j-th stored paragraph, in paragraph id order (ties between stored
-    paragraphs go by node id). Rows without a node stay unique or follow their
-    representative (`_Marks`).
+    n + j for the j-th stored paragraph: the related ones in paragraph id order, then the
+    copied ones (ties between stored paragraphs go by node id). Rows without a node stay
+    unique or follow their representative (`_Marks`).
     """
     n = len(ids)
     # The batch rows that may be marked by comparison, and their shingle sets.
