@@ -122,7 +122,7 @@ def cut_word_lists(rows: pl.DataFrame, tokenizer: jieba.Tokenizer | None = None)
     Only jieba runs per text in Python; the words are filtered column-wise, all of a batch
     at once. Built as lists from the start, not as one row per word (its ids repeated
     per word) grouped back into lists: a worker's tokenize task on a 4 MB part rose its
-    memory by 131-136 MB that way, by 92-110 MB now (`bench.tokenize_memory`).
+    memory by 131-136 MB that way, by 92-110 MB now (`bench.tokenize_memory --part-mb 4`).
     """
     cut = (tokenizer or regional_tokenizer()).lcut
     texts = rows["text"]
