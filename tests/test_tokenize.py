@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 
@@ -203,6 +204,14 @@ def test_keywords_weigh_like_jieba_extract_tags_without_cutting_twice():
     assert dict(zip(ours["keyword"], ours["weight"], strict=True)) == pytest.approx(theirs)
     assert ours["keyword"][0] == "切实"  # four times in one paragraph
     assert ours["rank"].to_list() == list(range(1, ours.height + 1))
+
+
+def test_the_idf_table_is_jiebas_own_with_its_median():
+    jiebas = importlib.import_module("jieba.analyse.tfidf").IDFLoader(str(tokenize_step.IDF_FILE))
+    table, median = _idf()
+    assert table.height == len(jiebas.idf_freq) > 250_000
+    assert dict(zip(table["word"], table["idf"], strict=True)) == jiebas.idf_freq
+    assert median == jiebas.median_idf
 
 
 def test_keywords_are_the_top_n_han_words_of_each_article():
