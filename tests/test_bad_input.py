@@ -182,6 +182,20 @@ def test_an_unchanged_rejected_file_is_not_read_again_but_a_retryable_one_is(tmp
     assert new_file_versions(list_inbox(tmp_path, 10), known, set()) == []
 
 
+def test_every_file_found_names_the_inbox_with_one_shared_string_and_has_no_instance_dict(tmp_path):
+    for name in ("a.txt", "sub/b.txt", "sub/deeper/c.txt"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(GOOD_TEXT, encoding="utf-8")
+    found = list_inbox(tmp_path)
+    assert [f.path for f in found] == ["a.txt", "sub/b.txt", "sub/deeper/c.txt"]
+    assert [Path(f.abs_path).read_text(encoding="utf-8") for f in found] == [GOOD_TEXT] * 3
+    assert Path(found[2].abs_path) == tmp_path / "sub" / "deeper" / "c.txt"
+    # A backlog's plan holds one per new file for the whole run: no per-file copy of the
+    # inbox's path, no __dict__.
+    assert all(f.inbox is found[0].inbox for f in found)
+    assert not hasattr(found[0], "__dict__")
+
+
 # Run as a separate process so that the kernel itself refuses the read: as root (CI here)
 # the process is started without the capabilities that let root read any file.
 _DISCOVER_AND_READ = """

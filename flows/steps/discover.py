@@ -85,15 +85,15 @@ def _inside(path: bytes, root: bytes) -> bool:
     return os.path.commonpath([path, root]) == root
 
 
-def examine(abs_raw: bytes, inbox_raw: bytes, max_file_bytes: int) -> SourceFile:
+def examine(abs_raw: bytes, inbox: str, max_file_bytes: int) -> SourceFile:
     """One entry of the inbox (a file, or a symlink to a folder), as a SourceFile.
 
     Stats only, never reads the content: everything that can be decided from the name
     and the metadata is decided here, without opening a named pipe or a huge file.
     """
+    inbox_raw = os.fsencode(inbox)
     rel, name_ok = display_path(os.path.relpath(abs_raw, inbox_raw))
-    abs_path = os.fsdecode(abs_raw) if name_ok else os.path.join(os.fsdecode(inbox_raw), rel)
-    source = SourceFile(path=rel, abs_path=abs_path, size_bytes=0, mtime_ns=0)
+    source = SourceFile(path=rel, inbox=inbox, size_bytes=0, mtime_ns=0)
 
     def reject(reason: str) -> SourceFile:
         source.reject_reason = reason
@@ -140,7 +140,8 @@ def list_inbox(inbox: Path, max_file_bytes: int = 64 << 20) -> list[SourceFile]:
     crashing the walk; symlinks to folders are not followed (a link inside the inbox adds
     nothing, one to the outside is rejected like a symlinked file).
     """
-    inbox_raw = os.fsencode(os.path.abspath(inbox))
+    inbox_path = os.path.abspath(inbox)  # one string, shared by every file found (SourceFile)
+    inbox_raw = os.fsencode(inbox_path)
     entries: list[bytes] = []
     unlisted: list[SourceFile] = []
 
@@ -149,7 +150,7 @@ def list_inbox(inbox: Path, max_file_bytes: int = 64 << 20) -> list[SourceFile]:
         unlisted.append(
             SourceFile(
                 path=rel,
-                abs_path=os.fsdecode(exc.filename),
+                inbox=inbox_path,
                 size_bytes=0,
                 mtime_ns=0,
                 doc_id=synthetic_doc_id(rel, 0, 0),
@@ -166,7 +167,7 @@ def list_inbox(inbox: Path, max_file_bytes: int = 64 << 20) -> list[SourceFile]:
             if not _inside(os.path.realpath(os.path.join(root, d)), os.path.realpath(inbox_raw))
         ]
         entries += [os.path.join(root, name) for name in files if not name.startswith(b".")]
-    found = [examine(e, inbox_raw, max_file_bytes) for e in entries] + unlisted
+    found = [examine(e, inbox_path, max_file_bytes) for e in entries] + unlisted
     return sorted(found, key=lambda f: f.path)
 
 
