@@ -1,10 +1,10 @@
 """Peak memory of one tokenize task, as a process-pool worker runs it, on one part of texts.
 
-    uv run python -m bench.tokenize_memory                       # a 2 MB part of the 10 MB corpus
+    uv run python -m bench.tokenize_memory                       # a 1 MB part of the 10 MB corpus
     uv run python -m bench.tokenize_memory --part-mb 4 --inbox DIR
 
 Of a worker's two tasks, tokenize raises its memory the most: the texts of one part
-(`flows.tasks.split_by_article`, half of `NEWSETL_CHUNK_MB`: 2 MB) cut into words, their
+(`flows.tasks.split_by_article`, a quarter of `NEWSETL_CHUNK_MB`: 1 MB) cut into words, their
 keywords, and the contracts. This runs `flows.text_work.cut_words` on the first
 `--part-mb` of the texts `bench.tokenize_bench` prepares (unique paragraphs and
 headings), in a fresh process with jieba and the tables it uses loaded first, and
@@ -41,7 +41,7 @@ def first_megabytes(rows: pl.DataFrame, mb: float) -> pl.DataFrame:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--inbox", type=Path, default=DEFAULT_INBOX if DEFAULT_INBOX.exists() else MAIN_INBOX)
-    parser.add_argument("--part-mb", type=float, default=2.0)
+    parser.add_argument("--part-mb", type=float, default=1.0)
     args = parser.parse_args(argv)
 
     part = first_megabytes(cached_texts(args.inbox), args.part_mb)

@@ -75,10 +75,11 @@ def ingest_news(inbox: str = "seeds", db: str = "warehouse/news.duckdb") -> RunS
 
         # Wave by wave, so memory holds one wave whatever the backlog; each wave's rows are
         # staged on disk and the load commits them all at once.
-        # Texts go to the workers in parts of half a chunk: at its peak, cutting words and
-        # keywords takes a worker ~25 MB per MB of text, restoring pages ~11 MB per MB
-        # (`bench.tokenize_memory`: a 4 MB part +100-110 MB, a 2 MB part +64 MB).
-        cutting = Cutting(settings.chunk_bytes // 2)
+        # Texts go to the workers in parts of a quarter of a chunk: at its peak, cutting
+        # words and keywords takes a worker ~30-40 MB per MB of text, restoring pages ~11 MB
+        # per MB (`bench.tokenize_memory`: a 2 MB part +64 MB, a 1 MB part +41 MB; the same
+        # CPU per MB). The parts are not the waves: dedup's results do not depend on them.
+        cutting = Cutting(settings.chunk_bytes // 4)
         with heap_frozen():
             for pages in restored(waves, progress):  # decode -> clean -> repair -> segment
                 batch = dedup(to_batch(pages), db, staging)
