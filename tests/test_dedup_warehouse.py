@@ -15,7 +15,7 @@ import polars as pl
 from flows.steps import dedup, minhash
 from tests.conftest import read_only_query
 from tests.test_dedup import GRID, LOANS, PARTY, QUOTE, frames, ocr_noise
-from warehouse import db
+from warehouse import db, dedup_index
 from warehouse.dedup_index import history_lookup
 
 
@@ -192,3 +192,19 @@ def test_index_of_an_older_key_version_is_rebuilt_before_matching(tmp_path):
     assert q("SELECT DISTINCT norm_version FROM dedup_keys") == [(dedup.NORM_VERSION,)]
     assert q("SELECT count(*) FROM dedup_bands")[0][0] == dedup.BANDS * 2  # the short key has no sketch
     assert q("SELECT count(*) FROM dedup_keys WHERE norm_key = ?", [dedup.norm_key(LOANS)]) == [(1,)]
+
+
+def test_a_lookup_out_of_its_memory_runs_again_within_the_second_limit(tmp_path, monkeypatch, caplog):
+    db_path = tmp_path / "w.duckdb"
+    load_run(db_path, {"a.txt": [GRID, LOANS, PARTY]})
+    paragraphs, documents = frames({"b.txt": [QUOTE, GRID, ocr_noise(LOANS, 0.06, seed=9)]})
+    within_first = dedup.mark_duplicates(paragraphs, documents, history_lookup(db_path)).paragraphs
+    assert not caplog.records
+
+    monkeypatch.setattr(dedup_index, "LOOKUP_MEMORY_LIMITS", ("512KB", "256MB"))
+    retried = dedup.mark_duplicates(paragraphs, documents, history_lookup(db_path)).paragraphs
+
+    assert retried.equals(within_first)
+    assert within_first["dup_status"].to_list() == ["unique", "exact", "near"]
+    (warning,) = caplog.records
+    assert "out of 512KB" in warning.getMessage() and "within 256MB" in warning.getMessage()

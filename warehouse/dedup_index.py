@@ -8,6 +8,7 @@ bucket or most anchors, so memory grows with the batch, not with the warehouse.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import duckdb
@@ -27,10 +28,16 @@ from flows.steps.tokenize import article_keywords
 from warehouse import db
 
 INDEX_TABLES = ("dedup_keys", "dedup_bands", "dedup_anchors")
-# DuckDB's memory for a wave's history lookups, on top of the flow process. 64 MB held the
-# lookups against the 1 GB load's warehouse 65 MB lower, but a lookup against a run's own
-# staging file (uncompressed) then failed its second wave ("failed to pin block").
-LOOKUP_MEMORY_LIMIT = "128MB"
+# DuckDB's memory for a wave's history lookups, on top of the flow process; a lookup that
+# runs out of it is run again with the second. The scans keep the blocks they read cached
+# up to the limit, so each wave's lookups raise the flow process by about the limit: at
+# the 1 GB load, the highest point of the run. The queries' own hash tables grow with the
+# wave, not with the history: for an 8 MB wave at most 84 MB (DuckDB's profile; the
+# containment query against the run's first wave, whose anchors the second shares most
+# of). 64 MB failed there ("failed to pin block"); 96 MB holds it, and a wave against the
+# 1 GB load's index spills 1 MB of 2.3 GB scanned.
+LOOKUP_MEMORY_LIMITS = ("96MB", "256MB")
+log = logging.getLogger(__name__)
 
 
 def history_lookup(db_path: str | Path) -> HistoryLookup:
@@ -43,10 +50,10 @@ def history_lookup(db_path: str | Path) -> HistoryLookup:
             if not db.has_table(con, "dedup_keys"):
                 return EMPTY_STORED
             if not _stale_count(con):
-                return query_history(con, probe)
+                return query_within_memory(con, probe)
         rebuild_stale(db_path)
         with db.connect(db_path, read_only=True) as con:
-            return query_history(con, probe)
+            return query_within_memory(con, probe)
 
     return lookup
 
@@ -121,10 +128,21 @@ def rebuild_stale(db_path: str | Path, chunk: int = 50_000) -> int:
     return stale.height
 
 
-def query_history(con: duckdb.DuckDBPyConnection, probe: Probe) -> Stored:
+def query_within_memory(con: duckdb.DuckDBPyConnection, probe: Probe) -> Stored:
+    """`query_history` within the first of LOOKUP_MEMORY_LIMITS, or, if DuckDB runs out of
+    it (a wave of unusual shape), within the second."""
+    first, second = LOOKUP_MEMORY_LIMITS
+    try:
+        return query_history(con, probe, first)
+    except duckdb.OutOfMemoryException as exc:
+        log.warning("history lookup out of %s (%s); running it again within %s", first, exc, second)
+        return query_history(con, probe, second)
+
+
+def query_history(con: duckdb.DuckDBPyConnection, probe: Probe, memory_limit: str) -> Stored:
     # The joins scan the whole index once; without a cap DuckDB keeps every scanned block
     # cached (up to 80 % of RAM), so the process would grow with the warehouse.
-    con.execute(f"SET memory_limit = '{LOOKUP_MEMORY_LIMIT}'")
+    con.execute(f"SET memory_limit = '{memory_limit}'")
     con.register("probe_hashes", probe.hashes.to_arrow())
     con.register("probe_buckets", probe.buckets.to_arrow())
     con.register("probe_anchors", probe.anchors.to_arrow())
