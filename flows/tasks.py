@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TypeVar
 
 import polars as pl
@@ -24,7 +25,6 @@ from prefect.futures import PrefectFutureList
 
 from flows import pool, text_work
 from flows.artifacts import add_stage_seconds, record_stage_seconds
-from flows.steps import tokenize as tokenize_step
 from flows.steps.dedup import mark_duplicates
 from flows.steps.model import SourceFile
 from flows.text_work import Chunk, Restored, WordTables
@@ -133,43 +133,45 @@ def split_by_article(rows: pl.DataFrame, max_bytes: int) -> list[pl.DataFrame]:
 
 
 def join_words(parts: list[tuple[WordTables, dict[str, float]]]) -> WordTables:
-    """The words, keywords and quarantined rows of all parts of a wave, and their stage times."""
-    if not parts:  # nothing to cut: every file of the wave rejected, or only duplicates
-        return {
-            "tokens": pl.DataFrame(schema=tokenize_step.WORD_LIST_SCHEMA),
-            "article_keywords": pl.DataFrame(schema=tokenize_step.KEYWORD_SCHEMA),
-            "quarantine": pl.DataFrame(schema=QUARANTINE_SCHEMA),
-        }
+    """The quarantined rows of all parts of a wave (their words and keywords are staged by
+    the workers), and their stage times."""
     for _, seconds in parts:
         for stage_name, s in seconds.items():
             add_stage_seconds(stage_name, s)
-    return {
-        table: pl.concat([words[table] for words, _ in parts])
-        for table in ("tokens", "article_keywords", "quarantine")
-    }
+    quarantine = [words["quarantine"] for words, _ in parts]
+    # No part: nothing to cut (every file of the wave rejected, or only duplicates).
+    return {"quarantine": pl.concat(quarantine) if quarantine else pl.DataFrame(schema=QUARANTINE_SCHEMA)}
 
 
 class Cutting:
     """Each wave's texts cut into words on the workers while the flow goes on with the next
-    wave (dedup, validate and staging run in the flow process, jieba in the workers)."""
+    wave (dedup, validate and staging run in the flow process, jieba in the workers). The
+    workers write the words and keywords into the run's staging themselves."""
 
-    def __init__(self, part_bytes: int) -> None:
+    def __init__(self, part_bytes: int, staging: Staging) -> None:
         self.part_bytes = part_bytes
+        self.staging = staging
+        self.waves = 0
         self.in_flight: list[PrefectFutureList] = []
 
     def submit(self, texts: pl.DataFrame) -> None:
-        self.in_flight.append(tokenize.map(split_by_article(texts, self.part_bytes)))
+        self.waves += 1
+        parts = split_by_article(texts, self.part_bytes)
+        files = [self.staging.part_files(f"words-{self.waves:06d}-{i:04d}") for i in range(len(parts))]
+        self.in_flight.append(tokenize.map(parts, files))
 
     def finished(self, leave: int = 0) -> Iterator[WordTables]:
-        """Words of the waves submitted, oldest first, but the newest `leave` (still cutting)."""
+        """Quarantined words of the waves submitted, oldest first, but the newest `leave`
+        (still cutting)."""
         while len(self.in_flight) > leave:
             yield join_words(self.in_flight.pop(0).result())
 
 
 @task(task_run_name="tokenize {rows.height} texts", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
-def tokenize(rows: pl.DataFrame) -> tuple[WordTables, dict[str, float]]:
-    """The texts' words and their articles' keywords, through their contracts, on a worker."""
-    return pool.run(text_work.cut_words, rows)
+def tokenize(rows: pl.DataFrame, write_to: dict[str, Path]) -> tuple[WordTables, dict[str, float]]:
+    """The texts' words and their articles' keywords, through their contracts, on a worker,
+    written to the staging files `write_to`; their quarantined rows handed back."""
+    return pool.run(text_work.cut_words, rows, write_to)
 
 
 def _stored_keys(db_path: str, staging: Staging) -> StoredKeys:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import polars as pl
 
@@ -132,7 +133,9 @@ def restore_chunk(chunk: Chunk) -> Restored:
 WordTables = dict[str, pl.DataFrame]
 
 
-def cut_words(rows: pl.DataFrame) -> tuple[WordTables, dict[str, float]]:
+def cut_words(
+    rows: pl.DataFrame, write_to: dict[str, Path] | None = None
+) -> tuple[WordTables, dict[str, float]]:
     """Words of each text, cut once, and the articles' keywords computed from those words,
     through their contracts; and the seconds each took (timed here: a worker process runs
     no hook of the flow's process).
@@ -140,6 +143,11 @@ def cut_words(rows: pl.DataFrame) -> tuple[WordTables, dict[str, float]]:
     Validated here, in the worker, not in the flow process: every parent a word or keyword
     may name is one of `rows` (validated paragraphs and article titles), so the contract's
     foreign keys need no database.
+
+    The tables named in `write_to` are written to those Parquet files (a run's staging,
+    `warehouse.staging.Staging.part_files`) and not handed back: a run's words are most of
+    its rows, and sent back they were unpickled and held by the flow's process until the
+    next wave had been deduplicated, then written by it.
     """
     start = time.perf_counter()
     lists = tokenize_step.cut_word_lists(rows)
@@ -149,7 +157,23 @@ def cut_words(rows: pl.DataFrame) -> tuple[WordTables, dict[str, float]]:
     }
     cut = time.perf_counter()
     checked = check_words(words, rows)
-    return checked, {"tokenize": cut - start, "validate_words": time.perf_counter() - cut}
+    seconds = {"tokenize": cut - start, "validate_words": time.perf_counter() - cut}
+    if write_to:
+        written = time.perf_counter()
+        for table, path in write_to.items():
+            write_parquet(checked.pop(table), path)
+        seconds["stage_words"] = time.perf_counter() - written
+    return checked, seconds
+
+
+def write_parquet(frame: pl.DataFrame, path: Path) -> None:
+    """`frame` as the Parquet file `path`, whole or not at all (a task retried after its
+    worker died rewrites it); nothing for an empty frame."""
+    if frame.height == 0:
+        return
+    partial = path.with_name(path.name + ".partial")
+    frame.write_parquet(partial)
+    partial.replace(path)
 
 
 def check_words(words: dict[str, pl.DataFrame], rows: pl.DataFrame) -> WordTables:

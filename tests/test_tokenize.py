@@ -295,6 +295,41 @@ def test_word_lists_staged_come_back_as_the_same_tokens(tmp_path):
     assert read_back.sort(order).equals(tokens.sort(order))
 
 
+def test_the_tokenize_work_stages_its_words_and_keywords_itself(tmp_path):
+    # In a run, the workers write the words and keywords into the run's staging and hand
+    # back only the quarantined rows: the load reads the same rows as from `append`.
+    from flows.text_work import cut_words
+    from warehouse.staging import Staging
+
+    # The seed lines as the paragraphs of one article per page, with ids of the contract's form.
+    rows = seed_lines().with_columns(
+        article_id=pl.col("article_id")
+        .rank("dense")
+        .cast(pl.Int64)
+        .map_elements(lambda n: f"{n:016x}-a000", return_dtype=pl.String)
+    )
+    rows = rows.with_columns(
+        paragraph_id=pl.col("article_id")
+        + "-p"
+        + pl.int_range(pl.len()).over("article_id").cast(pl.String).str.zfill(3)
+    )
+    kept, _ = cut_words(rows)
+    assert kept["quarantine"].height == 0
+    with Staging(tmp_path / "news.duckdb", "run") as staging:
+        handed_back, seconds = cut_words(rows, staging.part_files("words-000001-0000"))
+        staged = {t: duckdb.sql(f"SELECT * FROM {r}").pl() for t, r in staging.file_tables().items()}
+        files = sorted(p.name for p in staging.files.rglob("*") if p.is_file())
+
+    assert set(handed_back) == {"quarantine"} and handed_back["quarantine"].equals(kept["quarantine"])
+    assert set(seconds) == {"tokenize", "validate_words", "stage_words"}
+    assert files == ["words-000001-0000.parquet"] * 2  # one per table, no partial file left
+    order = ["paragraph_id", "pos"]
+    assert staged["tokens"].sort(order).equals(tokenize_step.words_of(kept["tokens"]).sort(order))
+    keyword_order = ["article_id", "rank"]
+    assert staged["article_keywords"].sort(keyword_order).equals(kept["article_keywords"].sort(keyword_order))
+    assert staged["tokens"].height > 5_000
+
+
 def test_texts_cut_in_batches_give_the_words_of_each_text_alone(monkeypatch):
     # A part is cut a batch of texts at a time (memory); a batch's end never moves a word.
     rows = seed_lines()

@@ -87,6 +87,11 @@ class Staging:
                 con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM wave_rows")
                 con.unregister("wave_rows")
 
+    def part_files(self, name: str) -> dict[str, Path]:
+        """Where a task that stages its own rows (`flows.text_work.cut_words`) writes each
+        Parquet table: files the load reads with those `append` writes."""
+        return {table: self.files / table / f"{name}.parquet" for table in FILE_TABLES}
+
     def file_tables(self) -> dict[str, str]:
         """The staged Parquet tables that hold rows, as DuckDB relations."""
         return file_relations(self.files)
