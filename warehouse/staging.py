@@ -21,6 +21,7 @@ import duckdb
 import polars as pl
 
 from flows.steps.dedup import HISTORY_UPDATE_SCHEMA
+from flows.text_work import write_parquet
 from warehouse import db
 
 STAGING_DIR = ".staging"
@@ -81,15 +82,15 @@ class Staging:
                 if frame.height == 0:
                     continue
                 if name in FILE_TABLES:
-                    frame.write_parquet(self.files / name / f"{self.waves:06d}.parquet")
+                    write_parquet(frame, self.part_files(f"{self.waves:06d}")[name])
                     continue
                 con.register("wave_rows", frame.to_arrow())
                 con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM wave_rows")
                 con.unregister("wave_rows")
 
     def part_files(self, name: str) -> dict[str, Path]:
-        """Where a task that stages its own rows (`flows.text_work.cut_words`) writes each
-        Parquet table: files the load reads with those `append` writes."""
+        """The Parquet file of each table staged as files, for one wave's `append` or one task
+        that stages its own rows (`flows.text_work.cut_words`): the load reads them all."""
         return {table: self.files / table / f"{name}.parquet" for table in FILE_TABLES}
 
     def file_tables(self) -> dict[str, str]:
