@@ -201,10 +201,10 @@ def test_a_lookup_out_of_its_memory_runs_again_within_the_second_limit(tmp_path,
     within_first = dedup.mark_duplicates(paragraphs, documents, history_lookup(db_path)).paragraphs
     assert not caplog.records
 
-    monkeypatch.setattr(dedup_index, "LOOKUP_MEMORY_LIMITS", ("512KB", "256MB"))
+    monkeypatch.setattr(dedup_index, "LOOKUP_MEMORY_LIMITS", ("512KB", "128MB"))
     retried = dedup.mark_duplicates(paragraphs, documents, history_lookup(db_path)).paragraphs
 
     assert retried.equals(within_first)
     assert within_first["dup_status"].to_list() == ["unique", "exact", "near"]
     (warning,) = caplog.records
-    assert "out of 512KB" in warning.getMessage() and "within 256MB" in warning.getMessage()
+    assert "out of 512KB" in warning.getMessage() and "within 128MB" in warning.getMessage()
