@@ -24,6 +24,8 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import ParamSpec, TypeVar
 
+from flows import heap
+
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -42,6 +44,20 @@ def _yield_to_the_flow() -> None:
     two workers and the flow on two cores, it got ~2/3 of a core.
     """
     os.nice(WORKER_NICENESS)
+
+
+def _giving_back_free_heap(fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+    """`fn(*args, **kwargs)`, then the worker's free heap given back to the system.
+
+    What a chunk or part allocated through glibc (Python's large objects, numpy, pickles)
+    is freed when the task ends, but glibc keeps the free pages below blocks that stay
+    alive: a worker held ~10 MB more between tasks without this (a diagnostic script
+    running six 4 MB chunks and their 1 MB parts as a worker does; 0.4 ms a call).
+    """
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        heap.give_back_free_heap()
 
 
 class TextPool:
@@ -78,7 +94,7 @@ class TextPool:
         if executor is None:
             return fn(*args, **kwargs)
         try:
-            return executor.submit(fn, *args, **kwargs).result()
+            return executor.submit(_giving_back_free_heap, fn, *args, **kwargs).result()
         except BrokenProcessPool as exc:
             # Every later submission to a broken pool fails too: start a fresh one, so
             # that the task's retry (and the rest of the run) gets workers again.
