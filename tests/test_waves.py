@@ -113,3 +113,31 @@ def test_wave_boundaries_bench_finds_a_paragraph_that_ended_differently(
     con.close()
     _counts, rows = differing(tmp_path / "one.duckdb", tmp_path / "many.duckdb")
     assert [(r[0], r[1], r[2], r[4]) for r in rows] == [(pid, "exact", "unique", None)]
+
+
+def test_each_wave_leaves_the_plan_once_it_is_restored(prefect_backend, inbox):
+    # A backlog's plan (one SourceFile per file) shrinks as the run goes, not at its end.
+    import weakref
+
+    from prefect import flow
+
+    from flows.artifacts import Progress
+    from flows.ingest import restored
+
+    files = discover.new_file_versions(discover.list_inbox(inbox), {}, set())
+    waves = waves_of(chunk_files(files, 1), 1)  # one file per wave
+    first_chunk = weakref.ref(waves[0][0])
+    del files
+
+    @flow
+    def restore_the_waves() -> list[tuple[int, bool]]:
+        seen = []
+        for pages in restored(waves, Progress(len(waves))):
+            gc.collect()
+            seen.append((len(waves), first_chunk() is None))
+            assert pages[0].files == 1
+        return seen
+
+    # The next wave is taken out as the current one is handed over; the first wave's
+    # chunk (and its files) is gone once the second has been handed over.
+    assert restore_the_waves() == [(3, False), (2, True), (1, True), (0, True), (0, True)]
