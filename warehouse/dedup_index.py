@@ -34,8 +34,8 @@ INDEX_TABLES = ("dedup_keys", "dedup_bands", "dedup_anchors")
 # the 1 GB load, the highest point of the run. The queries' own hash tables grow with the
 # wave, not with the history: for an 8 MB wave at most 84 MB (DuckDB's profile; the
 # containment query against the run's first wave, whose anchors the second shares most
-# of). 64 MB failed there ("failed to pin block"); 96 MB holds it, and a wave against the
-# 1 GB load's index spills 1 MB of 2.3 GB scanned.
+# of). 64 MB failed there ("failed to pin block"); 96 MB holds it, and a wave against an
+# uncompressed copy of the 1 GB load's index (2.4 GB) spills 5 MB.
 LOOKUP_MEMORY_LIMITS = ("96MB", "128MB")  # the second: the limit every run held before
 log = logging.getLogger(__name__)
 

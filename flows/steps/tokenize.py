@@ -201,8 +201,8 @@ def _idf() -> tuple[pl.DataFrame, float]:
     """jieba's IDF table (word, idf) and its median, the IDF of words it does not list.
 
     Read line by line, not with `pl.read_csv`: its parallel reader left a worker 30 MB
-    larger for a table of 4 MB, against 11 MB this way (both processes keep the table
-    for their life).
+    larger for a table of 4 MB, against 11 MB this way (a worker keeps the table for its
+    life).
     """
     first: dict[str, float] = {}
     for line in IDF_FILE.read_text(encoding="utf-8").splitlines():
