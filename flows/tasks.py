@@ -31,7 +31,7 @@ from flows.text_work import Chunk, Restored, WordTables
 from schemas.contract import QUARANTINE_SCHEMA, RECORD_TABLES, StoredKeys, validate_batch
 from warehouse import db as warehouse
 from warehouse.dedup_index import run_history
-from warehouse.staging import Staging
+from warehouse.staging import WORD_TABLES, Staging
 
 T = TypeVar("T")
 
@@ -157,7 +157,9 @@ class Cutting:
     def submit(self, texts: pl.DataFrame) -> None:
         self.waves += 1
         parts = split_by_article(texts, self.part_bytes)
-        files = [self.staging.part_files(f"words-{self.waves:06d}-{i:04d}") for i in range(len(parts))]
+        files = [
+            self.staging.part_files(f"words-{self.waves:06d}-{i:04d}", WORD_TABLES) for i in range(len(parts))
+        ]
         self.in_flight.append(tokenize.map(parts, files))
 
     def finished(self, leave: int = 0) -> Iterator[WordTables]:
@@ -178,8 +180,8 @@ def _stored_keys(db_path: str, staging: Staging) -> StoredKeys:
     """Foreign-key parents in the warehouse or in the run's earlier waves (staged)."""
 
     def stored_keys(table: str, column: str, values: list[str]) -> set[str]:
-        return warehouse.stored_keys(db_path, table, column, values) | warehouse.stored_keys(
-            staging.path, table, column, values
+        return warehouse.stored_keys(db_path, table, column, values) | staging.stored_keys(
+            table, column, values
         )
 
     return stored_keys

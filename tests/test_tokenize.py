@@ -299,7 +299,7 @@ def test_the_tokenize_work_stages_its_words_and_keywords_itself(tmp_path):
     # In a run, the workers write the words and keywords into the run's staging and hand
     # back only the quarantined rows: the load reads the same rows as from `append`.
     from flows.text_work import cut_words
-    from warehouse.staging import Staging
+    from warehouse.staging import WORD_TABLES, Staging
 
     # The seed lines as the paragraphs of one article per page, with ids of the contract's form.
     rows = seed_lines().with_columns(
@@ -316,7 +316,7 @@ def test_the_tokenize_work_stages_its_words_and_keywords_itself(tmp_path):
     kept, _ = cut_words(rows)
     assert kept["quarantine"].height == 0
     with Staging(tmp_path / "news.duckdb", "run") as staging:
-        handed_back, seconds = cut_words(rows, staging.part_files("words-000001-0000"))
+        handed_back, seconds = cut_words(rows, staging.part_files("words-000001-0000", WORD_TABLES))
         staged = {t: duckdb.sql(f"SELECT * FROM {r}").pl() for t, r in staging.file_tables().items()}
         files = sorted(p.name for p in staging.files.rglob("*") if p.is_file())
 

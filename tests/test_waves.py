@@ -12,6 +12,7 @@ import gc
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pytest
 
 from bench.corpus import write_corpus
@@ -144,3 +145,25 @@ def test_each_wave_leaves_the_plan_once_it_is_restored(prefect_backend, inbox):
     # wave (its task run's thread may still hold it for a moment after its result).
     assert [left for left, _ in seen] == [3, 2, 1, 0, 0]
     assert seen[-1][1], seen
+
+
+def test_staged_paragraphs_are_files_that_answer_the_key_lookups(tmp_path):
+    # A wave's paragraphs are staged as Parquet, not in the staging database: the later
+    # waves' contract still finds them as the parents of `dup_of`, and the load reads them.
+    from warehouse.staging import Staging
+
+    paragraphs = pl.DataFrame({"paragraph_id": ["p1", "p2"], "text": ["一", "二"]})
+    documents = pl.DataFrame({"doc_id": ["d1", "d2"], "path": ["a", "b"], "status": ["loaded", "rejected"]})
+    with Staging(tmp_path / "news.duckdb", "run") as staging:
+        assert staging.stored_keys("paragraphs", "paragraph_id", ["p1"]) == set()  # nothing staged yet
+        staging.append({"paragraphs": paragraphs.head(1), "documents": documents})
+        staging.append({"paragraphs": paragraphs.tail(1)})
+        assert staging.stored_keys("paragraphs", "paragraph_id", ["p1", "p2", "p3"]) == {"p1", "p2"}
+        assert staging.stored_keys("documents", "doc_id", ["d1", "d2"]) == {"d1"}  # loaded ones only
+        assert sorted(p.name for p in (staging.files / "paragraphs").iterdir()) == [
+            "000001.parquet",
+            "000002.parquet",
+        ]
+        assert duckdb.sql(f"SELECT count(*) FROM {staging.file_tables()['paragraphs']}").fetchall() == [(2,)]
+        with duckdb.connect(str(staging.path), read_only=True) as con:
+            assert "paragraphs" not in {r[0] for r in con.execute("SHOW TABLES").fetchall()}

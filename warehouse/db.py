@@ -148,20 +148,32 @@ def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
 _KEY_COLUMNS = {(table, key[0]) for table, key in UNIQUE_KEYS.items() if len(key) == 1}
 
 
-def stored_keys(db_path: str | Path, table: str, column: str, values: list[str]) -> set[str]:
-    """The values among `values` that the warehouse holds in table.column (foreign-key parents)."""
+def _check_key_column(table: str, column: str) -> None:
     if (table, column) not in _KEY_COLUMNS:
         raise ValueError(f"{table}.{column} is not a key the contract looks up")
+
+
+def stored_keys(db_path: str | Path, table: str, column: str, values: list[str]) -> set[str]:
+    """The values among `values` that the warehouse holds in table.column (foreign-key parents)."""
+    _check_key_column(table, column)
     if not values or not Path(db_path).exists():
         return set()
     with connect(db_path, read_only=True) as con:
         if not has_table(con, table):
             return set()
-        wanted = pl.DataFrame({"key": values}).to_arrow()  # noqa: F841 (used by SQL)
-        sql = f"SELECT DISTINCT t.{column} FROM {table} t JOIN wanted w ON t.{column} = w.key"
-        if table == "documents":
-            sql += " WHERE t.status = 'loaded'"
-        return {r[0] for r in con.execute(sql).fetchall()}
+        return keys_in(con, table, table, column, values)
+
+
+def keys_in(
+    con: duckdb.DuckDBPyConnection, relation: str, table: str, column: str, values: list[str]
+) -> set[str]:
+    """The values among `values` that `relation` (rows of `table`) holds in `column`."""
+    _check_key_column(table, column)
+    wanted = pl.DataFrame({"key": values}).to_arrow()  # noqa: F841 (used by SQL)
+    sql = f"SELECT DISTINCT t.{column} FROM {relation} t JOIN wanted w ON t.{column} = w.key"
+    if table == "documents":
+        sql += " WHERE t.status = 'loaded'"
+    return {r[0] for r in con.execute(sql).fetchall()}
 
 
 def load_batch(db_path: str | Path, tables: dict[str, pl.DataFrame]) -> None:

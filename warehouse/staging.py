@@ -33,15 +33,25 @@ EXTRA_TABLES = {"dedup_updates": HISTORY_UPDATE_SCHEMA}
 # up to 75 MB, for 1.5 s more over the 100 MB load's 13 waves (3.9-4.5 s -> 5.4-6.3 s;
 # 96 and 128 MB took as long as 64 MB; `bench.staging_append`, three runs each).
 WRITE_MEMORY_LIMIT = "64MB"
-# Tables no later wave queries, staged as Parquet files: a tenth of the cost of inserting
-# their rows (most of a run's rows: the words) into the staging database. Each is read
-# back by the load as the warehouse table of its name; the words are staged one row per
-# text (`flows.steps.tokenize.cut_word_lists`) and become one row per word here, in SQL.
+# Tables staged as Parquet files: a tenth of the cost of inserting their rows into the
+# staging database (most of a run's rows: the words), or less. Each is read back by the
+# load as the warehouse table of its name; the words are staged one row per text
+# (`flows.steps.tokenize.cut_word_lists`) and become one row per word here, in SQL.
+# Later waves query none of them but the paragraphs' keys (`stored_keys`: the parents of
+# `dup_of`), which read one column of the files. The paragraphs hold each text twice
+# (`text`, `text_raw`): inserted into the staging database they took 4.1 s of the
+# 100 MB load's flow process, written as Parquet 0.6 s (13 waves each, /tmp/diag).
 WORDS_AS_TOKENS = (
     "(SELECT paragraph_id, article_id, CAST(unnest(range(len(words))) AS INTEGER) AS pos, "
     "unnest(words) AS word FROM read_parquet('{files}'))"
 )
-FILE_TABLES = {"tokens": WORDS_AS_TOKENS, "article_keywords": "read_parquet('{files}')"}
+FILE_TABLES = {
+    "tokens": WORDS_AS_TOKENS,
+    "article_keywords": "read_parquet('{files}')",
+    "paragraphs": "read_parquet('{files}')",
+}
+# The tables a tokenize task stages itself (`flows.text_work.cut_words`).
+WORD_TABLES = ("tokens", "article_keywords")
 
 
 class Staging:
@@ -82,16 +92,27 @@ class Staging:
                 if frame.height == 0:
                     continue
                 if name in FILE_TABLES:
-                    write_parquet(frame, self.part_files(f"{self.waves:06d}")[name])
+                    write_parquet(frame, self.part_files(f"{self.waves:06d}", (name,))[name])
                     continue
                 con.register("wave_rows", frame.to_arrow())
                 con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM wave_rows")
                 con.unregister("wave_rows")
 
-    def part_files(self, name: str) -> dict[str, Path]:
-        """The Parquet file of each table staged as files, for one wave's `append` or one task
-        that stages its own rows (`flows.text_work.cut_words`): the load reads them all."""
-        return {table: self.files / table / f"{name}.parquet" for table in FILE_TABLES}
+    def part_files(self, name: str, tables: tuple[str, ...]) -> dict[str, Path]:
+        """The Parquet file of each of `tables` (staged as files), for one wave's `append` or
+        one task that stages its own rows (`flows.text_work.cut_words`): the load reads them all."""
+        return {table: self.files / table / f"{name}.parquet" for table in tables}
+
+    def stored_keys(self, table: str, column: str, values: list[str]) -> set[str]:
+        """The values among `values` that the run's earlier waves staged in table.column
+        (foreign-key parents, as `warehouse.db.stored_keys` finds them in the warehouse)."""
+        if table not in FILE_TABLES:
+            return db.stored_keys(self.path, table, column, values)
+        relations = file_relations(self.files)
+        if not values or table not in relations:
+            return set()
+        with duckdb.connect() as con:
+            return db.keys_in(con, relations[table], table, column, values)
 
     def file_tables(self) -> dict[str, str]:
         """The staged Parquet tables that hold rows, as DuckDB relations."""
