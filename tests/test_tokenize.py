@@ -278,17 +278,21 @@ def test_the_tokenize_work_quarantines_words_that_break_their_contract():
     assert set(seconds) == {"tokenize", "validate_words"}
 
 
-def test_word_lists_staged_come_back_as_the_same_tokens(tmp_path):
-    # A run moves and stages one row of words per text; the load reads them back as the
+def test_word_lists_become_one_row_per_word_in_order(tmp_path):
+    # Words are cut and checked as one list per text, and staged and stored as the
     # warehouse's one row per word, `pos` being the index in the list.
     from warehouse.staging import Staging
 
     lists = cut_word_lists(seed_lines())
     tokens = tokenize_rows(seed_lines())
     assert lists.height == tokens["paragraph_id"].n_unique() < tokens.height / 10
+    for text in lists.iter_rows(named=True):
+        words = tokens.filter(pl.col("paragraph_id") == text["paragraph_id"]).sort("pos")
+        assert words["word"].to_list() == text["words"]
+        assert words["pos"].to_list() == list(range(len(text["words"])))
     with Staging(tmp_path / "news.duckdb", "run") as staging:
-        staging.append({"tokens": lists.head(5)})
-        staging.append({"tokens": lists.slice(5)})
+        staging.append({"tokens": tokens.head(50)})
+        staging.append({"tokens": tokens.slice(50)})
         read_back = duckdb.sql(f"SELECT * FROM {staging.file_tables()['tokens']}").pl()
     order = ["paragraph_id", "pos"]
     assert read_back.schema == tokens.schema
@@ -324,7 +328,7 @@ def test_the_tokenize_work_stages_its_words_and_keywords_itself(tmp_path):
     assert set(seconds) == {"tokenize", "validate_words", "stage_words"}
     assert files == ["words-000001-0000.parquet"] * 2  # one per table, no partial file left
     order = ["paragraph_id", "pos"]
-    assert staged["tokens"].sort(order).equals(tokenize_step.words_of(kept["tokens"]).sort(order))
+    assert staged["tokens"].sort(order).equals(kept["tokens"].sort(order))
     keyword_order = ["article_id", "rank"]
     assert staged["article_keywords"].sort(keyword_order).equals(kept["article_keywords"].sort(keyword_order))
     assert staged["tokens"].height > 5_000

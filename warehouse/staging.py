@@ -35,21 +35,11 @@ EXTRA_TABLES = {"dedup_updates": HISTORY_UPDATE_SCHEMA}
 WRITE_MEMORY_LIMIT = "64MB"
 # Tables staged as Parquet files: a tenth of the cost of inserting their rows into the
 # staging database (most of a run's rows: the words), or less. Each is read back by the
-# load as the warehouse table of its name; the words are staged one row per text
-# (`flows.steps.tokenize.cut_word_lists`) and become one row per word here, in SQL.
-# Later waves query none of them but the paragraphs' keys (`stored_keys`: the parents of
+# load as the warehouse table of its name. Later waves query none of them but the paragraphs' keys (`stored_keys`: the parents of
 # `dup_of`), which read one column of the files. The paragraphs hold each text twice
 # (`text`, `text_raw`): the 100 MB load's 13 waves of them took 4.1 s to insert into the
 # staging database, 0.6 s to write as Parquet (a replay of its staged rows).
-WORDS_AS_TOKENS = (
-    "(SELECT paragraph_id, article_id, CAST(unnest(range(len(words))) AS INTEGER) AS pos, "
-    "unnest(words) AS word FROM read_parquet('{files}'))"
-)
-FILE_TABLES = {
-    "tokens": WORDS_AS_TOKENS,
-    "article_keywords": "read_parquet('{files}')",
-    "paragraphs": "read_parquet('{files}')",
-}
+FILE_TABLES = ("tokens", "article_keywords", "paragraphs")
 # The tables a tokenize task stages itself (`flows.text_work.cut_words`).
 WORD_TABLES = ("tokens", "article_keywords")
 
@@ -127,8 +117,8 @@ class Staging:
 def file_relations(files: Path) -> dict[str, str]:
     """The Parquet tables staged under `files` that hold rows, as DuckDB relations."""
     return {
-        table: relation.format(files=files / table / "*.parquet")
-        for table, relation in FILE_TABLES.items()
+        table: f"read_parquet('{files / table / '*.parquet'}')"
+        for table in FILE_TABLES
         if any((files / table).glob("*.parquet"))
     }
 

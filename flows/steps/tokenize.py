@@ -114,11 +114,9 @@ CUT_BATCH_CHARS = 1 << 17
 def cut_word_lists(rows: pl.DataFrame, tokenizer: jieba.Tokenizer | None = None) -> pl.DataFrame:
     """rows(paragraph_id, article_id, text) -> one row per text, its words in order (`words`).
 
-    The words of `segment_words`; a text that yields no word yields no row. How a run
-    moves and stages its words: ~80x fewer rows to send between processes and write than
-    one per word (the ids are not repeated per word). The load turns them into `tokens`
-    rows in SQL (`warehouse.staging.WORDS_AS_TOKENS`), `pos` being the word's index in
-    its list (`words_of`).
+    The words of `segment_words`; a text that yields no word yields no row. Checked by
+    their contract so, one row per text (~80x fewer rows than one per word), then made
+    the warehouse's `tokens` rows by `words_of`, `pos` being the word's index in its list.
 
     Only jieba runs per text in Python; the words are filtered column-wise, all of a batch
     at once. Built as lists from the start, not as one row per word (its ids repeated
