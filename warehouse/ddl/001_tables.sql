@@ -80,7 +80,8 @@ CREATE TABLE IF NOT EXISTS paragraphs (
     -- so compressed with zstd rather than DuckDB's own choice (dictionary + FSST, which
     -- shrinks Chinese text little and, analysing each segment, took most of the load's
     -- paragraphs insert): half the column's size, 0.6 s less of the 100 MB load. `text`,
-    -- which analysts scan, keeps DuckDB's choice: zstd scanned it 1.7x slower.
+    -- which analysts scan, keeps DuckDB's choice: zstd scanned it 1.7x slower. A warehouse
+    -- made before keeps its stored column as it was (CREATE TABLE IF NOT EXISTS).
     text_raw      VARCHAR NOT NULL USING COMPRESSION zstd,
     chars         INTEGER NOT NULL,
     joined_from   INTEGER NOT NULL DEFAULT 1,
