@@ -37,9 +37,9 @@ WRITE_MEMORY_LIMIT = "64MB"
 # staging database (most of a run's rows: the words), or less. Each is read back by the
 # load as the warehouse table of its name. Later waves query none of them but the
 # paragraphs' keys (`stored_keys`: the parents of `dup_of`), which read one column of the
-# files. The paragraphs hold each text twice
-# (`text`, `text_raw`): the 100 MB load's 13 waves of them took 4.1 s to insert into the
-# staging database, 0.6 s to write as Parquet (a replay of its staged rows).
+# files. The paragraphs hold each text twice (`text`, `text_raw`): the 100 MB load's 13
+# waves of them took 4.1 s to insert into the staging database, 0.6 s to write as Parquet
+# (a replay of its staged rows).
 FILE_TABLES = ("tokens", "article_keywords", "paragraphs")
 # The tables a tokenize task stages itself (`flows.text_work.cut_words`).
 WORD_TABLES = ("tokens", "article_keywords")
