@@ -8,7 +8,9 @@ segment, the frames, dedup without history, `texts_to_tokenize`; all files in on
 so about 1 GB of memory per 10 MB) and cached as Parquet under /tmp (delete it after
 changing those stages), so a rerun times only the tokenizing. Then, on the same texts:
 
-- `lcut`: jieba alone, the bound (same tokenizer, HMM on, user dictionary);
+- `lcut`: jieba alone, the bound (same tokenizer, HMM on, user dictionary), and the
+  pipeline's segmenter alone (`tokenize.segmenter()`, flows/steps/lexicon.py), whose
+  words must be jieba's;
 - beyond lcut: the stage's own cost, with jieba's cuts replayed from the `lcut` run
   (jieba varies by ±10 % from run to run on a shared machine, more than the stage adds,
   so "stage minus lcut" would mostly measure noise): the `reference`, the stage as it
@@ -171,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     texts = rows["text"].to_list()
     mb = sum(len(t.encode("utf-8")) for t in texts) / 2**20
     tokenizer = stage.regional_tokenizer()  # dictionaries loaded before any timing
+    segmenter = stage.segmenter()
     stage._idf()
     timings: dict[str, tuple[float, float]] = {}
 
@@ -181,6 +184,8 @@ def main(argv: list[str] | None = None) -> int:
 
     timed("word class (once per process)", stage._word_class, reps=1)
     cuts = timed("lcut: jieba alone", lambda: [tokenizer.lcut(t) for t in texts])
+    lexicon_cuts = timed("lcut: the pipeline's segmenter", lambda: [segmenter.lcut(t) for t in texts])
+    assert lexicon_cuts == cuts, "the segmenter's words differ from jieba's"
     replay = Replay(dict(zip(texts, cuts, strict=True)))
 
     ref_tokens = timed("reference tokenize_rows", lambda: reference_tokenize_rows(rows, replay))
@@ -201,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     assert_equal(*reference, ref_tokens, ref_keywords)
     real = timed(
-        "stage end to end", lambda: run(rows, stage.tokenize_rows, stage.article_keywords, tokenizer), reps=1
+        "stage end to end", lambda: run(rows, stage.tokenize_rows, stage.article_keywords, segmenter), reps=1
     )
     assert_equal(*real, *reference)
 
@@ -217,7 +222,10 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.inbox}: {rows.height} texts, {mb:.1f} MB to segment, {tokens.height} tokens, "
         f"{keywords.height} keywords; best of {args.reps}"
     )
-    print("stage == reference: tokens and keywords (values, order, dtypes), replayed and end to end")
+    print(
+        "stage == reference: tokens and keywords (values, order, dtypes), replayed and end to end; "
+        "the segmenter's words == jieba's"
+    )
     print(f"| {'step':<40} | {'wall s':>7} | {'CPU s':>7} |")
     print(f"| {'-' * 40} | {'-' * 6}: | {'-' * 6}: |")
     for name, (wall, cpu) in timings.items():
@@ -234,7 +242,7 @@ def run(
     rows: pl.DataFrame,
     tokenize_rows: Callable[[pl.DataFrame, Any], pl.DataFrame],
     article_keywords: Callable[[pl.DataFrame], pl.DataFrame],
-    tokenizer: jieba.Tokenizer,
+    tokenizer: stage.Cutter,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     tokens = tokenize_rows(rows, tokenizer)
     return tokens, article_keywords(tokens)

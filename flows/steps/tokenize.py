@@ -14,19 +14,23 @@ import logging
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import polars as pl
 
 if TYPE_CHECKING:
     import jieba
 
+    from flows.steps.lexicon import Lexicon
+
 # The region's places and organisations, loaded before any text is cut: without it
 # jieba splits 吴店镇 into 吴店/镇 and 胡集镇 into 胡/集镇.
 USER_DICT = Path(__file__).resolve().parents[2] / "warehouse" / "dict" / "userdict.txt"
 # jieba itself is imported where text is cut: importing it loads its HMM tables (~60 MB),
 # which the flow's own process does not need when process workers cut the words.
-IDF_FILE = Path(importlib.util.find_spec("jieba").origin).parent / "analyse" / "idf.txt"
+JIEBA_DIR = Path(importlib.util.find_spec("jieba").origin).parent
+JIEBA_DICT = JIEBA_DIR / "dict.txt"
+IDF_FILE = JIEBA_DIR / "analyse" / "idf.txt"
 KEYWORDS_PER_ARTICLE = 10
 
 TOKEN_SCHEMA = {"paragraph_id": pl.String, "article_id": pl.String, "pos": pl.Int32, "word": pl.String}
@@ -48,8 +52,29 @@ _PLACE_LEVELS = (
 )
 
 
+class Cutter(Protocol):
+    """What cuts a text into words: the pipeline's `segmenter()`, or a jieba tokenizer."""
+
+    def lcut(self, text: str) -> list[str]: ...
+
+
+@functools.cache
+def segmenter() -> Lexicon:
+    """What the pipeline cuts words with: the words of `regional_tokenizer`, cut the same,
+    from a `Lexicon` (flows/steps/lexicon.py) kept on disk: ~5 MB in each process instead
+    of jieba's ~65 MB dict, and faster (`bench.tokenize_bench`)."""
+    from flows.steps import lexicon
+
+    return lexicon.cached(lexicon.default_cache_root(), (JIEBA_DICT, USER_DICT), _jieba_with_user_dictionary)
+
+
 @functools.cache
 def regional_tokenizer() -> jieba.Tokenizer:
+    """jieba itself with the user dictionary: the reference `segmenter()` cuts as."""
+    return _jieba_with_user_dictionary()
+
+
+def _jieba_with_user_dictionary() -> jieba.Tokenizer:
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
@@ -97,9 +122,9 @@ def _word_class() -> str:
     return "[" + "".join(ranges) + "]"
 
 
-def segment_words(text: str, tokenizer: jieba.Tokenizer | None = None) -> list[str]:
+def segment_words(text: str, cutter: Cutter | None = None) -> list[str]:
     """Words of a text in order, without whitespace and punctuation-only tokens."""
-    cut = (tokenizer or regional_tokenizer()).lcut(text)
+    cut = (cutter or segmenter()).lcut(text)
     return [w for w in cut if _WORD.search(w)]
 
 
@@ -111,7 +136,7 @@ WORD_LIST_SCHEMA = {"paragraph_id": pl.String, "article_id": pl.String, "words":
 CUT_BATCH_CHARS = 1 << 17
 
 
-def cut_word_lists(rows: pl.DataFrame, tokenizer: jieba.Tokenizer | None = None) -> pl.DataFrame:
+def cut_word_lists(rows: pl.DataFrame, cutter: Cutter | None = None) -> pl.DataFrame:
     """rows(paragraph_id, article_id, text) -> one row per text, its words in order (`words`).
 
     The words of `segment_words`; a text that yields no word yields no row. Checked by
@@ -123,7 +148,7 @@ def cut_word_lists(rows: pl.DataFrame, tokenizer: jieba.Tokenizer | None = None)
     per word) grouped back into lists: a worker's tokenize task on a 4 MB part rose its
     memory by 131-136 MB that way, by 92-110 MB now (`bench.tokenize_memory --part-mb 4`).
     """
-    cut = (tokenizer or regional_tokenizer()).lcut
+    cut = (cutter or segmenter()).lcut
     texts = rows["text"]
     batches = [
         pl.Series(
@@ -166,9 +191,9 @@ def words_of(lists: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def tokenize_rows(rows: pl.DataFrame, tokenizer: jieba.Tokenizer | None = None) -> pl.DataFrame:
+def tokenize_rows(rows: pl.DataFrame, cutter: Cutter | None = None) -> pl.DataFrame:
     """rows(paragraph_id, article_id, text) -> tokens(paragraph_id, article_id, pos, word)."""
-    return words_of(cut_word_lists(rows, tokenizer))
+    return words_of(cut_word_lists(rows, cutter))
 
 
 def user_dictionary() -> list[tuple[str, str]]:

@@ -1,0 +1,198 @@
+"""jieba's precise mode (HMM on) over a compact copy of its dictionary: the same words.
+
+jieba keeps its dictionary as a Python dict of every word and every prefix of a word
+(498,297 strings with the region's user dictionary: ~65 MB in each process that cuts
+text) and finds the words that start at each character by walking that dict one
+character at a time, in Python. A `Lexicon` holds only the words (frequency > 0) in a
+MARISA trie, mapped from a file (1.3 MB, its pages shared by every process that maps it),
+with each word's log-probability and length in arrays (3.5 MB), and finds all the words
+starting at a position in one call into the trie.
+
+The cut is jieba's own (`jieba.Tokenizer.cut`, 0.42.1), step for step: text split into
+runs of Han, letters and digits, each run's most probable route over the words (the same
+sums of the same floats, ties going to the longer word, as jieba's `max` over
+(probability, end) pairs does), runs of single characters the dictionary does not hold
+handed to jieba's HMM (`jieba.finalseg`), and everything else split as jieba splits it.
+`Lexicon.lcut(text) == tokenizer.lcut(text)` for the tokenizer it was made from:
+tests/test_lexicon.py checks it on the seeds, a generated corpus and odd input.
+"""
+
+from __future__ import annotations
+
+import array
+import hashlib
+import json
+import math
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import jieba
+import marisa_trie
+from jieba import finalseg
+
+# jieba's own patterns for precise mode (`cut_all=False`).
+_HAN = jieba.re_han_default
+_SKIP = jieba.re_skip_default
+
+# The files of a saved lexicon; FORMAT names their layout (a cache of another is not read).
+FORMAT = 1
+_WORDS, _LOG_PROB, _LENGTH, _META = "words.marisa", "log_prob.f64", "length.u16", "meta.json"
+
+
+class Lexicon:
+    """jieba's words, their log-probabilities and lengths, indexed by the trie's key ids."""
+
+    def __init__(
+        self, words: marisa_trie.Trie, log_prob: array.array, length: array.array, total: int
+    ) -> None:
+        self.words = words
+        self.log_prob = log_prob  # log(frequency) - log(total): jieba's term, computed once
+        self.length = length
+        self.total = total
+        # A character that starts no word stands alone with jieba's frequency "or 1".
+        self.unknown_log_prob = math.log(1) - math.log(total)
+        self.max_length = max(length, default=1)
+        self._prefixes = words.iter_prefixes_with_ids
+
+    @classmethod
+    def of(cls, tokenizer: jieba.Tokenizer) -> Lexicon:
+        """The words of an initialized tokenizer (its user dictionary included)."""
+        tokenizer.check_initialized()
+        freq = tokenizer.FREQ
+        words = [word for word, count in freq.items() if count]  # the rest are prefixes only
+        trie = marisa_trie.Trie(words)
+        log_total = math.log(tokenizer.total)
+        log_prob = array.array("d", bytes(8 * len(trie)))
+        length = array.array("H", bytes(2 * len(trie)))
+        for word in words:
+            key = trie[word]
+            log_prob[key] = math.log(freq[word]) - log_total
+            length[key] = len(word)
+        return cls(trie, log_prob, length, tokenizer.total)
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.words.save(str(directory / _WORDS))
+        (directory / _LOG_PROB).write_bytes(self.log_prob.tobytes())
+        (directory / _LENGTH).write_bytes(self.length.tobytes())
+        (directory / _META).write_text(json.dumps({"format": FORMAT, "total": self.total}))
+
+    @classmethod
+    def open(cls, directory: Path) -> Lexicon:
+        """A saved lexicon, its trie mapped from the file rather than read."""
+        meta = json.loads((directory / _META).read_text())
+        if meta.get("format") != FORMAT:
+            raise ValueError(f"{directory} holds a lexicon of format {meta.get('format')}, not {FORMAT}")
+        words = marisa_trie.Trie()
+        words.mmap(str(directory / _WORDS))
+        log_prob, length = array.array("d"), array.array("H")
+        log_prob.frombytes((directory / _LOG_PROB).read_bytes())
+        length.frombytes((directory / _LENGTH).read_bytes())
+        if not len(words) == len(log_prob) == len(length):
+            raise ValueError(
+                f"{directory} holds a damaged lexicon: its files disagree on the number of words"
+            )
+        return cls(words, log_prob, length, meta["total"])
+
+    def lcut(self, text: str) -> list[str]:
+        """The words of `text`, as `jieba.Tokenizer.lcut(text)` cuts them."""
+        words: list[str] = []
+        for block in _HAN.split(text):
+            if not block:
+                continue
+            if _HAN.match(block):
+                self._cut_run(block, words)
+            else:
+                for part in _SKIP.split(block):
+                    if _SKIP.match(part):
+                        words.append(part)
+                    else:
+                        words.extend(part)  # one character at a time, as jieba yields them
+        return words
+
+    def _cut_run(self, run: str, words: list[str]) -> None:
+        """Append the words of one run of Han, letters and digits (jieba's `__cut_DAG`)."""
+        n = len(run)
+        # The best route from each position to the end: its log-probability and where its
+        # first word ends. Built backwards, as jieba's `calc` does, with the candidates of
+        # each position (jieba's DAG) found as they are needed.
+        score = [0.0] * (n + 1)
+        end = [0] * (n + 1)
+        prefixes, log_prob, length, longest = self._prefixes, self.log_prob, self.length, self.max_length
+        for start in range(n - 1, -1, -1):
+            best, best_end = -math.inf, 0
+            for _, key in prefixes(run[start : start + longest]):  # shortest first
+                stop = start + length[key]
+                value = log_prob[key] + score[stop]
+                if value >= best:  # a tie goes to the longer word, as in jieba's max()
+                    best, best_end = value, stop
+            if best_end:
+                score[start], end[start] = best, best_end
+            else:
+                score[start], end[start] = self.unknown_log_prob + score[start + 1], start + 1
+        single = ""  # consecutive one-character words, handed to the HMM together
+        at = 0
+        while at < n:
+            stop = end[at]
+            if stop - at == 1:
+                single += run[at]
+            else:
+                if single:
+                    words.extend(self._singles(single))
+                    single = ""
+                words.append(run[at:stop])
+            at = stop
+        if single:
+            words.extend(self._singles(single))
+
+    def _singles(self, chars: str) -> Iterable[str]:
+        """One-character words in a row: jieba's HMM finds the words among them that the
+        dictionary does not hold; a run that is itself a word stays cut in characters."""
+        if len(chars) == 1:
+            return (chars,)
+        if chars not in self.words:
+            return finalseg.cut(chars)
+        return chars
+
+
+def cached(cache_root: Path, sources: Iterable[Path], build: Callable[[], jieba.Tokenizer]) -> Lexicon:
+    """The lexicon of the tokenizer `build()` makes from the dictionary files `sources`,
+    saved under `cache_root` the first time and opened from there after.
+
+    Named by a hash of the sources' bytes, jieba's version and FORMAT: a changed user
+    dictionary gets a lexicon of its own. Saved to a directory of its own and renamed into
+    place, so a process never opens a half-written one, and processes building it at the
+    same time keep whichever was renamed first (they are the same).
+    """
+    digest = hashlib.sha256(f"{FORMAT} {jieba.__version__}".encode())
+    for source in sources:
+        digest.update(source.read_bytes())
+    directory = cache_root / f"lexicon-{digest.hexdigest()[:24]}"
+    if not (directory / _META).exists():
+        cache_root.mkdir(parents=True, exist_ok=True)
+        with _scratch_directory(cache_root) as scratch:
+            Lexicon.of(build()).save(scratch)
+            try:
+                scratch.rename(directory)
+            except OSError:  # another process got there first
+                if not (directory / _META).exists():
+                    raise
+    return Lexicon.open(directory)
+
+
+@contextmanager
+def _scratch_directory(root: Path) -> Iterator[Path]:
+    """A new directory under `root`, removed at the end unless it was renamed away."""
+    path = Path(tempfile.mkdtemp(prefix=".building-", dir=root))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def default_cache_root() -> Path:
+    """Where lexicons are kept: beside jieba's own cache, in the system's temporary directory."""
+    return Path(tempfile.gettempdir()) / "newsetl-lexicon"

@@ -1,0 +1,121 @@
+"""The pipeline's segmenter cuts exactly the words jieba cuts, from a cached lexicon."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import jieba
+import pytest
+
+from bench.corpus import write_corpus
+from flows.steps import decode as decode_step
+from flows.steps import lexicon
+from flows.steps.tokenize import JIEBA_DICT, USER_DICT, regional_tokenizer, segmenter
+
+SEEDS = Path(__file__).resolve().parents[1] / "seeds"
+
+
+@pytest.fixture(scope="module")
+def jieba_cut():
+    return regional_tokenizer().lcut
+
+
+def seed_texts() -> list[tuple[str, str]]:
+    return [
+        (path.name, decode_step.decode_bytes(path.read_bytes()).text) for path in sorted(SEEDS.glob("*.txt"))
+    ]
+
+
+@pytest.mark.parametrize(("name", "text"), seed_texts(), ids=lambda v: v[:12] if isinstance(v, str) else "")
+def test_cuts_the_seed_pages_as_jieba_does(jieba_cut, name, text):
+    # Whole pages (line breaks, boilerplate, pinyin, Traditional pages as they arrive) and
+    # line by line.
+    assert segmenter().lcut(text) == jieba_cut(text), name
+    lines = text.splitlines()
+    assert [segmenter().lcut(line) for line in lines] == [jieba_cut(line) for line in lines]
+
+
+def test_cuts_a_generated_corpus_as_jieba_does(jieba_cut, tmp_path):
+    write_corpus(tmp_path, 1.0, seed=21)
+    pages = [p.read_text(encoding="utf-8") for p in sorted(tmp_path.glob("*.txt"))]
+    assert len(pages) > 50
+    differing = [i for i, page in enumerate(pages) if segmenter().lcut(page) != jieba_cut(page)]
+    assert differing == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        " ",
+        "\r\n\r\n\t",
+        "abc def",
+        "GDP增长3.5%,C++与C#各占一半。",
+        "2024年7月18日上午10:30",
+        "ＡＢＣ１２３全角",
+        "𠀀𠀁中文𠀂",  # Han beyond jieba's U+4E00-U+9FD5 runs
+        "噯噯噯噯噯噯",  # a run of characters the dictionary does not hold
+        "報(bào)紙記者",  # Traditional with glued pinyin
+        "。。,,!!——……",
+        "克里斯蒂娜·阿吉莱拉说",
+        "牡丹区吴店镇桥口村村民魏月菊",  # the user dictionary's names
+        "😀中文e\u0301",
+        "的的的的的的的的的的的的的的的的的的的的的的的的的",
+    ],
+)
+def test_cuts_odd_text_as_jieba_does(jieba_cut, text):
+    assert segmenter().lcut(text) == jieba_cut(text)
+
+
+def counting(build):
+    calls = []
+
+    def counted() -> jieba.Tokenizer:
+        calls.append(1)
+        return build()
+
+    return counted, calls
+
+
+def tokenizer_with(user_dict: Path) -> jieba.Tokenizer:
+    tokenizer = jieba.Tokenizer()
+    tokenizer.initialize()
+    tokenizer.load_userdict(str(user_dict))
+    return tokenizer
+
+
+def test_the_lexicon_is_built_once_then_opened_from_the_cache(tmp_path, jieba_cut):
+    build, calls = counting(lambda: tokenizer_with(USER_DICT))
+    first = lexicon.cached(tmp_path, (JIEBA_DICT, USER_DICT), build)
+    again = lexicon.cached(tmp_path, (JIEBA_DICT, USER_DICT), build)
+    assert calls == [1]
+    (saved,) = tmp_path.iterdir()  # no scratch directory left behind
+    assert saved.name.startswith("lexicon-")
+    text = "7月18日,牡丹区吴店镇桥口村村民魏月菊一边听着村里“大喇叭”播放的操作方法"
+    assert first.lcut(text) == again.lcut(text) == jieba_cut(text)
+    assert len(again.words) == len(first.words) > 340_000
+
+
+def test_a_changed_user_dictionary_gets_a_lexicon_of_its_own(tmp_path):
+    user_dict = tmp_path / "userdict.txt"
+    shutil.copy(USER_DICT, user_dict)
+    cache = tmp_path / "cache"
+    text = "他在镇桥口等车"
+    before = lexicon.cached(cache, (JIEBA_DICT, user_dict), lambda: tokenizer_with(user_dict))
+    assert "镇桥口" not in before.lcut(text)
+    with user_dict.open("a", encoding="utf-8") as f:
+        f.write("镇桥口 100000 ns\n")
+    after = lexicon.cached(cache, (JIEBA_DICT, user_dict), lambda: tokenizer_with(user_dict))
+    assert "镇桥口" in after.lcut(text)
+    assert after.lcut(text) == tokenizer_with(user_dict).lcut(text)
+    assert len(list(cache.iterdir())) == 2
+
+
+def test_a_damaged_lexicon_is_refused_with_the_reason(tmp_path):
+    lexicon.cached(tmp_path, (JIEBA_DICT, USER_DICT), lambda: tokenizer_with(USER_DICT))
+    (saved,) = tmp_path.iterdir()
+    length = saved / "length.u16"
+    length.write_bytes(length.read_bytes()[:-2])
+    with pytest.raises(ValueError, match="damaged lexicon"):
+        lexicon.Lexicon.open(saved)
