@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import random
 import shutil
 from pathlib import Path
 
 import jieba
 import pytest
+from jieba import finalseg
 
 from bench.corpus import write_corpus
 from flows.steps import decode as decode_step
@@ -66,6 +68,16 @@ def test_cuts_a_generated_corpus_as_jieba_does(jieba_cut, tmp_path):
 )
 def test_cuts_odd_text_as_jieba_does(jieba_cut, text):
     assert segmenter().lcut(text) == jieba_cut(text)
+
+
+def test_the_hmm_cuts_as_jiebas_finalseg_does():
+    # Runs of characters the dictionary does not hold reach the HMM; random runs of the
+    # seeds' characters (Han, digits, letters, punctuation) reach every state and tie.
+    chars = sorted({c for _, text in seed_texts() for c in text if not c.isspace()})
+    rng = random.Random(8)
+    runs = ["".join(rng.choices(chars, k=rng.randint(1, 14))) for _ in range(20_000)]
+    runs += ["ab12中文3.5%的", "的的的", "𠀀中", "噯噯噯噯"]
+    assert [lexicon.hmm_words(run) for run in runs] == [list(finalseg.cut(run)) for run in runs]
 
 
 def counting(build):

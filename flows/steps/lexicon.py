@@ -12,7 +12,8 @@ The cut is jieba's own (`jieba.Tokenizer.cut`, 0.42.1), step for step: text spli
 runs of Han, letters and digits, each run's most probable route over the words (the same
 sums of the same floats, ties going to the longer word, as jieba's `max` over
 (probability, end) pairs does), runs of single characters the dictionary does not hold
-handed to jieba's HMM (`jieba.finalseg`), and everything else split as jieba splits it.
+cut by jieba's HMM (`jieba.finalseg`: its model, its Viterbi path, its ties; written out
+for its four states, ~3x as fast), and everything else split as jieba splits it.
 `Lexicon.lcut(text) == tokenizer.lcut(text)` for the tokenizer it was made from:
 tests/test_lexicon.py checks it on the seeds, a generated corpus and odd input.
 """
@@ -154,8 +155,93 @@ class Lexicon:
         if len(chars) == 1:
             return (chars,)
         if chars not in self.words:
-            return finalseg.cut(chars)
+            return hmm_words(chars)
         return chars
+
+
+def hmm_words(chars: str) -> list[str]:
+    """`list(jieba.finalseg.cut(chars))`: runs of Han characters cut by the HMM, the rest
+    split into runs of letters and digits as finalseg splits them."""
+    words: list[str] = []
+    for block in finalseg.re_han.split(chars):
+        if finalseg.re_han.match(block):
+            for word in _hmm_cut(block):
+                if word in finalseg.Force_Split_Words:
+                    words.extend(word)
+                else:
+                    words.append(word)
+        else:
+            words.extend(part for part in finalseg.re_skip.split(block) if part)
+    return words
+
+
+def _hmm_cut(han: str) -> list[str]:
+    """Words of a run of Han characters from its HMM states: a word ends at E or S."""
+    words: list[str] = []
+    begin = next_word = 0
+    for i, state in enumerate(_viterbi_states(han)):
+        if state == "B":
+            begin = i
+        elif state == "E":
+            words.append(han[begin : i + 1])
+            next_word = i + 1
+        elif state == "S":
+            words.append(han[i])
+            next_word = i + 1
+    if next_word < len(han):
+        words.append(han[next_word:])
+    return words
+
+
+# finalseg's model: each state's start and emission log-probabilities, and the log-
+# probability of each transition its Viterbi considers (a state's PrevStatus).
+_MIN = finalseg.MIN_FLOAT
+_START = finalseg.start_P
+_EMIT_B, _EMIT_M, _EMIT_E, _EMIT_S = (finalseg.emit_P[state] for state in "BMES")
+
+
+def _transition(before: str, after: str) -> float:
+    return finalseg.trans_P[before].get(after, _MIN)
+
+
+_E_B, _S_B = _transition("E", "B"), _transition("S", "B")
+_M_M, _B_M = _transition("M", "M"), _transition("B", "M")
+_B_E, _M_E = _transition("B", "E"), _transition("M", "E")
+_S_S, _E_S = _transition("S", "S"), _transition("E", "S")
+_STATE_INDEX = {"B": 0, "M": 1, "E": 2, "S": 3}
+
+
+def _viterbi_states(han: str) -> list[str]:
+    """finalseg.viterbi's path: the same sums in the same order, and its ties. It takes
+    `max` of (probability, previous state) pairs, so a tie goes to the later letter."""
+    first = han[0]
+    b = _START["B"] + _EMIT_B.get(first, _MIN)
+    m = _START["M"] + _EMIT_M.get(first, _MIN)
+    e = _START["E"] + _EMIT_E.get(first, _MIN)
+    s = _START["S"] + _EMIT_S.get(first, _MIN)
+    previous: list[tuple[str, str, str, str]] = []  # per character after the first: of B, M, E, S
+    for char in han[1:]:
+        emit = _EMIT_B.get(char, _MIN)
+        x, y = e + _E_B + emit, s + _S_B + emit
+        next_b, from_b = (x, "E") if x > y else (y, "S")
+        emit = _EMIT_M.get(char, _MIN)
+        x, y = m + _M_M + emit, b + _B_M + emit
+        next_m, from_m = (x, "M") if x >= y else (y, "B")
+        emit = _EMIT_E.get(char, _MIN)
+        x, y = b + _B_E + emit, m + _M_E + emit
+        next_e, from_e = (x, "B") if x > y else (y, "M")
+        emit = _EMIT_S.get(char, _MIN)
+        x, y = s + _S_S + emit, e + _E_S + emit
+        next_s, from_s = (x, "S") if x >= y else (y, "E")
+        previous.append((from_b, from_m, from_e, from_s))
+        b, m, e, s = next_b, next_m, next_e, next_s
+    state = "E" if e > s else "S"  # the path ends in E or S
+    states = [state]
+    for step in reversed(previous):
+        state = step[_STATE_INDEX[state]]
+        states.append(state)
+    states.reverse()
+    return states
 
 
 def cached(cache_root: Path, sources: Iterable[Path], build: Callable[[], jieba.Tokenizer]) -> Lexicon:
