@@ -127,7 +127,7 @@ def test_a_changed_user_dictionary_gets_a_lexicon_of_its_own(tmp_path):
 def test_a_damaged_lexicon_is_refused_with_the_reason(tmp_path):
     lexicon.cached(tmp_path, (JIEBA_DICT, USER_DICT), lambda: tokenizer_with(USER_DICT))
     (saved,) = tmp_path.iterdir()
-    length = saved / "length.u16"
-    length.write_bytes(length.read_bytes()[:-2])
+    log_prob = saved / "log_prob.f64"
+    log_prob.write_bytes(log_prob.read_bytes()[:-8])
     with pytest.raises(ValueError, match="damaged lexicon"):
         lexicon.Lexicon.open(saved)

@@ -5,7 +5,7 @@ jieba keeps its dictionary as a Python dict of every word and every prefix of a 
 text) and finds the words that start at each character by walking that dict one
 character at a time, in Python. A `Lexicon` holds only the words (frequency > 0) in a
 MARISA trie, mapped from a file (1.3 MB, its pages shared by every process that maps it),
-with each word's log-probability and length in arrays (3.5 MB), and finds all the words
+with each word's log-probability in an array (2.8 MB), and finds all the words
 starting at a position in one call into the trie.
 
 The cut is jieba's own (`jieba.Tokenizer.cut`, 0.42.1), step for step: text split into
@@ -39,23 +39,20 @@ _HAN = jieba.re_han_default
 _SKIP = jieba.re_skip_default
 
 # The files of a saved lexicon; FORMAT names their layout (a cache of another is not read).
-FORMAT = 1
-_WORDS, _LOG_PROB, _LENGTH, _META = "words.marisa", "log_prob.f64", "length.u16", "meta.json"
+FORMAT = 2
+_WORDS, _LOG_PROB, _META = "words.marisa", "log_prob.f64", "meta.json"
 
 
 class Lexicon:
-    """jieba's words, their log-probabilities and lengths, indexed by the trie's key ids."""
+    """jieba's words and their log-probabilities, indexed by the trie's key ids."""
 
-    def __init__(
-        self, words: marisa_trie.Trie, log_prob: array.array, length: array.array, total: int
-    ) -> None:
+    def __init__(self, words: marisa_trie.Trie, log_prob: array.array, total: int, max_length: int) -> None:
         self.words = words
         self.log_prob = log_prob  # log(frequency) - log(total): jieba's term, computed once
-        self.length = length
         self.total = total
+        self.max_length = max_length  # characters of the longest word
         # A character that starts no word stands alone with jieba's frequency "or 1".
         self.unknown_log_prob = math.log(1) - math.log(total)
-        self.max_length = max(length, default=1)
         self._prefixes = words.iter_prefixes_with_ids
 
     @classmethod
@@ -67,19 +64,16 @@ class Lexicon:
         trie = marisa_trie.Trie(words)
         log_total = math.log(tokenizer.total)
         log_prob = array.array("d", bytes(8 * len(trie)))
-        length = array.array("H", bytes(2 * len(trie)))
         for word in words:
-            key = trie[word]
-            log_prob[key] = math.log(freq[word]) - log_total
-            length[key] = len(word)
-        return cls(trie, log_prob, length, tokenizer.total)
+            log_prob[trie[word]] = math.log(freq[word]) - log_total
+        return cls(trie, log_prob, tokenizer.total, max(map(len, words), default=1))
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self.words.save(str(directory / _WORDS))
         (directory / _LOG_PROB).write_bytes(self.log_prob.tobytes())
-        (directory / _LENGTH).write_bytes(self.length.tobytes())
-        (directory / _META).write_text(json.dumps({"format": FORMAT, "total": self.total}))
+        meta = {"format": FORMAT, "total": self.total, "max_length": self.max_length}
+        (directory / _META).write_text(json.dumps(meta))
 
     @classmethod
     def open(cls, directory: Path) -> Lexicon:
@@ -89,14 +83,13 @@ class Lexicon:
             raise ValueError(f"{directory} holds a lexicon of format {meta.get('format')}, not {FORMAT}")
         words = marisa_trie.Trie()
         words.mmap(str(directory / _WORDS))
-        log_prob, length = array.array("d"), array.array("H")
+        log_prob = array.array("d")
         log_prob.frombytes((directory / _LOG_PROB).read_bytes())
-        length.frombytes((directory / _LENGTH).read_bytes())
-        if not len(words) == len(log_prob) == len(length):
+        if len(words) != len(log_prob):
             raise ValueError(
                 f"{directory} holds a damaged lexicon: its files disagree on the number of words"
             )
-        return cls(words, log_prob, length, meta["total"])
+        return cls(words, log_prob, meta["total"], meta["max_length"])
 
     def lcut(self, text: str) -> list[str]:
         """The words of `text`, as `jieba.Tokenizer.lcut(text)` cuts them."""
@@ -122,11 +115,11 @@ class Lexicon:
         # each position (jieba's DAG) found as they are needed.
         score = [0.0] * (n + 1)
         end = [0] * (n + 1)
-        prefixes, log_prob, length, longest = self._prefixes, self.log_prob, self.length, self.max_length
+        prefixes, log_prob, longest = self._prefixes, self.log_prob, self.max_length
         for start in range(n - 1, -1, -1):
             best, best_end = -math.inf, 0
-            for _, key in prefixes(run[start : start + longest]):  # shortest first
-                stop = start + length[key]
+            for word, key in prefixes(run[start : start + longest]):  # shortest first
+                stop = start + len(word)
                 value = log_prob[key] + score[stop]
                 if value >= best:  # a tie goes to the longer word, as in jieba's max()
                     best, best_end = value, stop
@@ -213,7 +206,11 @@ _STATE_INDEX = {"B": 0, "M": 1, "E": 2, "S": 3}
 
 def _viterbi_states(han: str) -> list[str]:
     """finalseg.viterbi's path: the same sums in the same order, and its ties. It takes
-    `max` of (probability, previous state) pairs, so a tie goes to the later letter."""
+    `max` of (probability, previous state) pairs, so a tie goes to the later letter.
+
+    The four states are written out, not looped over: finalseg's loop over states and
+    their predecessors, building tuples and path lists per character, is what made it slow.
+    """
     first = han[0]
     b = _START["B"] + _EMIT_B.get(first, _MIN)
     m = _START["M"] + _EMIT_M.get(first, _MIN)
