@@ -124,6 +124,20 @@ def test_a_changed_user_dictionary_gets_a_lexicon_of_its_own(tmp_path):
     assert len(list(cache.iterdir())) == 2
 
 
+def test_two_processes_building_at_once_keep_the_first_lexicon(tmp_path, jieba_cut):
+    # The race of two workers finding no cache: while this build runs, another finishes
+    # and renames its lexicon into place; this one is then dropped, not half-written.
+    sources = (JIEBA_DICT, USER_DICT)
+
+    def build_while_another_finishes() -> jieba.Tokenizer:
+        lexicon.cached(tmp_path, sources, lambda: tokenizer_with(USER_DICT))
+        return tokenizer_with(USER_DICT)
+
+    lexicon_ = lexicon.cached(tmp_path, sources, build_while_another_finishes)
+    assert [p.name.startswith("lexicon-") for p in tmp_path.iterdir()] == [True]
+    assert lexicon_.lcut("牡丹区吴店镇桥口村") == jieba_cut("牡丹区吴店镇桥口村")
+
+
 def test_a_damaged_lexicon_is_refused_with_the_reason(tmp_path):
     lexicon.cached(tmp_path, (JIEBA_DICT, USER_DICT), lambda: tokenizer_with(USER_DICT))
     (saved,) = tmp_path.iterdir()
