@@ -275,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     full = flow_run(main_inbox, full_db, w, log)
     rows = table_rows(full_db)
 
-    print("[2] jieba bound on the same unique text", flush=True)
+    print("[2] jieba bound, and the pipeline's segmenter, on the same unique text", flush=True)
     texts = unique_texts(full_db)
     unique_mb = sum(len(t.encode("utf-8")) for t in texts) / 2**20
     bound_s = cut_bound(texts, w, "jieba")
