@@ -13,7 +13,13 @@ from jieba import finalseg
 from bench.corpus import write_corpus
 from flows.steps import decode as decode_step
 from flows.steps import lexicon
-from flows.steps.tokenize import JIEBA_DICT, USER_DICT, regional_tokenizer, segmenter
+from flows.steps.tokenize import (
+    JIEBA_DICT,
+    USER_DICT,
+    jieba_with_user_dictionary,
+    regional_tokenizer,
+    segmenter,
+)
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 
@@ -90,15 +96,8 @@ def counting(build):
     return counted, calls
 
 
-def tokenizer_with(user_dict: Path) -> jieba.Tokenizer:
-    tokenizer = jieba.Tokenizer()
-    tokenizer.initialize()
-    tokenizer.load_userdict(str(user_dict))
-    return tokenizer
-
-
 def test_the_lexicon_is_built_once_then_opened_from_the_cache(tmp_path, jieba_cut):
-    build, calls = counting(lambda: tokenizer_with(USER_DICT))
+    build, calls = counting(lambda: jieba_with_user_dictionary(USER_DICT))
     first = lexicon.cached(tmp_path, (JIEBA_DICT, USER_DICT), build)
     again = lexicon.cached(tmp_path, (JIEBA_DICT, USER_DICT), build)
     assert calls == [1]
@@ -114,13 +113,13 @@ def test_a_changed_user_dictionary_gets_a_lexicon_of_its_own(tmp_path):
     shutil.copy(USER_DICT, user_dict)
     cache = tmp_path / "cache"
     text = "他在镇桥口等车"
-    before = lexicon.cached(cache, (JIEBA_DICT, user_dict), lambda: tokenizer_with(user_dict))
+    before = lexicon.cached(cache, (JIEBA_DICT, user_dict), lambda: jieba_with_user_dictionary(user_dict))
     assert "镇桥口" not in before.lcut(text)
     with user_dict.open("a", encoding="utf-8") as f:
         f.write("镇桥口 100000 ns\n")
-    after = lexicon.cached(cache, (JIEBA_DICT, user_dict), lambda: tokenizer_with(user_dict))
+    after = lexicon.cached(cache, (JIEBA_DICT, user_dict), lambda: jieba_with_user_dictionary(user_dict))
     assert "镇桥口" in after.lcut(text)
-    assert after.lcut(text) == tokenizer_with(user_dict).lcut(text)
+    assert after.lcut(text) == jieba_with_user_dictionary(user_dict).lcut(text)
     assert len(list(cache.iterdir())) == 2
 
 
@@ -130,8 +129,8 @@ def test_two_processes_building_at_once_keep_the_first_lexicon(tmp_path, jieba_c
     sources = (JIEBA_DICT, USER_DICT)
 
     def build_while_another_finishes() -> jieba.Tokenizer:
-        lexicon.cached(tmp_path, sources, lambda: tokenizer_with(USER_DICT))
-        return tokenizer_with(USER_DICT)
+        lexicon.cached(tmp_path, sources, lambda: jieba_with_user_dictionary(USER_DICT))
+        return jieba_with_user_dictionary(USER_DICT)
 
     lexicon_ = lexicon.cached(tmp_path, sources, build_while_another_finishes)
     assert [p.name.startswith("lexicon-") for p in tmp_path.iterdir()] == [True]
@@ -139,7 +138,7 @@ def test_two_processes_building_at_once_keep_the_first_lexicon(tmp_path, jieba_c
 
 
 def test_a_damaged_lexicon_is_refused_with_the_reason(tmp_path):
-    lexicon.cached(tmp_path, (JIEBA_DICT, USER_DICT), lambda: tokenizer_with(USER_DICT))
+    lexicon.cached(tmp_path, (JIEBA_DICT, USER_DICT), lambda: jieba_with_user_dictionary(USER_DICT))
     (saved,) = tmp_path.iterdir()
     log_prob = saved / "log_prob.f64"
     log_prob.write_bytes(log_prob.read_bytes()[:-8])

@@ -65,22 +65,19 @@ def segmenter() -> Lexicon:
     of jieba's ~65 MB dict, and faster (`bench.tokenize_bench`)."""
     from flows.steps import lexicon
 
-    return lexicon.cached(lexicon.default_cache_root(), (JIEBA_DICT, USER_DICT), _jieba_with_user_dictionary)
+    return lexicon.cached(lexicon.default_cache_root(), (JIEBA_DICT, USER_DICT), jieba_with_user_dictionary)
 
 
 @functools.cache
 def regional_tokenizer() -> jieba.Tokenizer:
     """jieba itself with the user dictionary: the reference `segmenter()` cuts as."""
-    return _jieba_with_user_dictionary()
+    return jieba_with_user_dictionary()
 
 
-def _jieba_with_user_dictionary() -> jieba.Tokenizer:
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
-    tokenizer = jieba.Tokenizer()
-    tokenizer.initialize()
-    tokenizer.load_userdict(str(USER_DICT))
+def jieba_with_user_dictionary(user_dict: Path = USER_DICT) -> jieba.Tokenizer:
+    """A new jieba tokenizer with `user_dict` loaded (what a `Lexicon` is built from)."""
+    tokenizer = plain_tokenizer()
+    tokenizer.load_userdict(str(user_dict))
     return tokenizer
 
 
