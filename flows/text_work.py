@@ -18,7 +18,6 @@ import polars as pl
 
 from flows.steps import clean as clean_step
 from flows.steps import decode as decode_step
-from flows.steps import dedup as dedup_step
 from flows.steps import discover as discover_step
 from flows.steps import repair as repair_step
 from flows.steps import segment as segment_step
@@ -107,9 +106,7 @@ class Restored:
         docs = chunk.docs
         self.documents = documents_frame(docs)
         self.articles = articles_frame(docs)
-        keyed = time.perf_counter()
-        self.paragraphs = dedup_step.with_keys(paragraphs_frame(docs))  # dedup's keys, made here
-        chunk.seconds["dedup_keys"] = time.perf_counter() - keyed
+        self.paragraphs = paragraphs_frame(docs)
         self.files = len(docs)
         self.rejected = sum(d.rejected for d in docs)
         self.joins = sum(d.joins for d in docs)

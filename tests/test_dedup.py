@@ -226,22 +226,6 @@ def test_result_does_not_depend_on_row_or_document_order():
     assert (statuses[fragment], statuses[noisy]) == ("contained", "near")
 
 
-def test_keys_made_by_the_workers_mark_as_keys_made_here():
-    # The process runner's workers key paragraphs as they restore a chunk (`with_keys`);
-    # keyed in chunks or not at all, a batch gets the same marks, columns and index.
-    fragment, noisy = GRID[50:300], ocr_noise(LOANS, 0.05, seed=3)
-    paragraphs, documents = frames(
-        {"a.txt": [fragment, PARTY], "b.txt": [LOANS, GRID], "c.txt": [noisy, GRID]}
-    )
-    here = dedup.mark_duplicates(paragraphs, documents)
-    chunks = [dedup.with_keys(part) for part in paragraphs.partition_by("doc_id", maintain_order=True)]
-    keyed = dedup.mark_duplicates(pl.concat(chunks), documents)
-    assert keyed.paragraphs.equals(here.paragraphs)
-    assert "norm_key" not in keyed.paragraphs.columns
-    assert all(keyed.index[t].equals(here.index[t]) for t in here.index)
-    assert set(keyed.paragraphs["dup_status"]) == {"unique", "contained", "near", "exact"}
-
-
 def test_index_rows_cover_exactly_the_kept_paragraphs():
     paragraphs, documents = frames({"a.txt": [GRID, PARTY, "短句"], "b.txt": [GRID, GRID[:300]]})
     result = dedup.mark_duplicates(paragraphs, documents)

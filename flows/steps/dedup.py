@@ -105,18 +105,6 @@ def norm_keys(texts: pl.Series) -> pl.Series:
     )
 
 
-def with_keys(paragraphs: pl.DataFrame) -> pl.DataFrame:
-    """`paragraphs` with their comparison keys (`norm_key`) and the keys' hashes (`norm_hash`).
-
-    What the process runner's workers add as they restore a chunk: keying is per
-    paragraph, and the flow process, which compares the keys of every wave in turn, is the
-    run's longest path. `mark_duplicates` keys what comes without them.
-    """
-    keys = norm_keys(paragraphs["text"])
-    hashes = pl.Series("norm_hash", [norm_hash(k) for k in keys.to_list()], dtype=pl.String)
-    return paragraphs.with_columns(keys.alias("norm_key"), hashes)
-
-
 def norm_key(text: str) -> str:
     """The comparison key of one paragraph."""
     return norm_keys(pl.Series([text]))[0]
@@ -382,14 +370,12 @@ def mark_duplicates(
 
     The result does not depend on the order of the input rows (see the module docstring).
     """
-    if "norm_key" not in paragraphs.columns:
-        paragraphs = with_keys(paragraphs)
     ordered = load_order(paragraphs, documents)
-    key_series, hashes = ordered["norm_key"], ordered["norm_hash"].to_list()
-    ordered = ordered.drop("norm_key", "norm_hash")  # the result adds them where they always were
     n = ordered.height
     ids = ordered["paragraph_id"].to_list()
+    key_series = norm_keys(ordered["text"])
     keys = key_series.to_list()
+    hashes = [norm_hash(k) for k in keys]
 
     # Exact copies inside the batch collapse onto their first row (the representative).
     first_of: dict[str, int] = {}
