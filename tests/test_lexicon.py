@@ -76,6 +76,23 @@ def test_runs_jieba_rs_cuts_otherwise_are_cut_by_the_lexicon(jieba_cut):
     assert lexicon.rust_may_differ("2022-02-08") and not lexicon.rust_may_differ("GDP增长3%")
 
 
+def test_texts_jieba_rs_cuts_whole_are_cut_as_jieba_does(jieba_cut):
+    # The seeds' characters with whitespace of every kind, punctuation, full-width forms
+    # and the separator of the word lists, in random texts: most go to jieba-rs whole.
+    chars = sorted({c for _, text in seed_texts() for c in text})
+    extra = (
+        list(" \t\r\n\u3000\xa0\x1f\x85\u2028，。“”、：；（）《》！？…—·×%+#&abcXYZ0123456789ＡＢ１２") * 3
+    )
+    rng = random.Random(11)
+    texts = ["".join(rng.choices(chars + extra, k=rng.randint(1, 40))) for _ in range(5_000)]
+    texts = [t.replace("\n", "\r\n") if i % 3 == 0 else t for i, t in enumerate(texts)]
+    whole = [t for t in texts if lexicon.rust_cuts_whole(t)]
+    assert len(whole) > 3_000
+    assert [segmenter().lcut(t) for t in texts] == [jieba_cut(t) for t in texts]
+    for text in ("2022-02-08", "3.5%", "a_b", "㐀中", "𠀀中", "①", "한국어"):
+        assert not lexicon.rust_cuts_whole(text)
+
+
 def test_the_near_tie_jieba_rs_may_take_the_other_way(jieba_cut):
     # The one difference found on the 100 MB corpus: 区 / 人人 / 人 and 区 / 人 / 人人 are
     # the same words, their log-probabilities summed in another order; jieba-rs took the
