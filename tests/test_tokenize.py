@@ -157,6 +157,7 @@ def test_tokens_are_jiebas_tokens_holding_a_letter_or_digit_on_every_seed_line()
         ("__init__ a_b ‿", ["init", "a", "b"]),  # underscore and other connectors are no word
         ("e\u0301", ["e"]),  # a combining mark alone is no word
         ("１２３ＡＢＣ", ["１", "２", "３", "Ａ", "Ｂ", "Ｃ"]),
+        ("菏泽\x1f\x1f牡丹区\x1f", ["菏泽", "牡丹区"]),  # the words' separator in a text
     ],
     ids=[
         "empty",
@@ -169,6 +170,7 @@ def test_tokens_are_jiebas_tokens_holding_a_letter_or_digit_on_every_seed_line()
         "underscore",
         "mark",
         "fullwidth",
+        "separator",
     ],
 )
 def test_tokens_of_one_text_between_two_others(text, words):

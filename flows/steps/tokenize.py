@@ -156,6 +156,7 @@ WORD_LIST_SCHEMA = {"paragraph_id": pl.String, "article_id": pl.String, "words":
 # column before the next batch is cut: jieba hands every word back as a Python string
 # (~60-80 bytes for one or two characters), about 15 times the text it was cut from.
 CUT_BATCH_CHARS = 1 << 17
+_SEPARATOR = "\x1f"  # ASCII's unit separator: whitespace to jieba
 
 
 def cut_word_lists(rows: pl.DataFrame, cutter: Cutter | None = None) -> pl.DataFrame:
@@ -172,10 +173,14 @@ def cut_word_lists(rows: pl.DataFrame, cutter: Cutter | None = None) -> pl.DataF
     """
     cut = (cutter or segmenter()).lcut
     texts = rows["text"]
+    # Each text's words joined by a separator and split again in polars: twice as fast as
+    # polars reading lists of Python strings. A separator in a text is a word of its own
+    # (jieba yields whitespace one character at a time), split into empty strings, and
+    # neither passes the word filter below, so the words are the same.
     batches = [
         pl.Series(
-            "words", [cut(text) for text in texts.slice(start, stop - start).to_list()], pl.List(pl.String)
-        )
+            "words", [_SEPARATOR.join(cut(text)) for text in texts.slice(start, stop - start).to_list()]
+        ).str.split(_SEPARATOR)
         for start, stop in _runs_of_chars(texts.str.len_chars().to_list(), CUT_BATCH_CHARS)
     ]
     words = pl.concat(batches) if batches else pl.Series("words", [], pl.List(pl.String))
