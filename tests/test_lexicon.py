@@ -3,6 +3,7 @@ jieba-rs cutting most runs (`Lexicon.fast_runs`), but for floating-point near-ti
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
 from pathlib import Path
@@ -173,6 +174,27 @@ def test_a_changed_user_dictionary_gets_a_lexicon_of_its_own(tmp_path):
     assert "镇桥口" in after.lcut(text)
     assert after.lcut(text) == jieba_with_user_dictionary(user_dict).lcut(text)
     assert len(list(cache.iterdir())) == 2
+
+
+def test_only_the_newest_lexicons_are_kept(tmp_path):
+    # Each change of the user dictionary builds a lexicon of its own; the oldest go, the
+    # newest stay (another checkout's among them), and the one in use still cuts.
+    cache, user_dict = tmp_path / "cache", tmp_path / "userdict.txt"
+    opened, built = [], []
+    for n in range(lexicon.KEEP_LEXICONS + 2):
+        user_dict.write_text(f"测试词{n} 100000 n\n", encoding="utf-8")
+        before = set(cache.glob("lexicon-*"))
+        opened.append(
+            lexicon.cached(cache, (JIEBA_DICT, user_dict), lambda: jieba_with_user_dictionary(user_dict))
+        )
+        (new,) = set(cache.glob("lexicon-*")) - before
+        os.utime(new, (n, n))  # built a second apart
+        built.append(new)
+    assert sorted(cache.glob("lexicon-*")) == sorted(built[2:])
+    newest = lexicon.cached(cache, (JIEBA_DICT, user_dict), lambda: jieba_with_user_dictionary(user_dict))
+    assert len(list(cache.iterdir())) == lexicon.KEEP_LEXICONS  # opened, not built again
+    assert f"测试词{lexicon.KEEP_LEXICONS + 1}" in newest.lcut(f"他说测试词{lexicon.KEEP_LEXICONS + 1}")
+    assert "测试词0" in opened[0].lcut("他说测试词0")  # removed while open: still cuts
 
 
 def test_two_processes_building_at_once_keep_the_first_lexicon(tmp_path, jieba_cut):

@@ -313,7 +313,22 @@ def cached(cache_root: Path, sources: Iterable[Path], build: Callable[[], jieba.
             except OSError:  # another process got there first
                 if not (directory / _META).exists():
                     raise
+        _drop_old_lexicons(cache_root)
     return Lexicon.open(directory)
+
+
+# Lexicons kept in a cache root: the one just built and the newest others (another
+# checkout's user dictionary, another jieba), so that two of them in turn do not rebuild
+# each other's. Each is ~4 MB.
+KEEP_LEXICONS = 4
+
+
+def _drop_old_lexicons(cache_root: Path) -> None:
+    """Remove all but the KEEP_LEXICONS newest lexicons under `cache_root` (a process that
+    still has one open keeps its mapped trie; its array was read)."""
+    saved = sorted(cache_root.glob("lexicon-*"), key=lambda d: d.stat().st_mtime, reverse=True)
+    for old in saved[KEEP_LEXICONS:]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 @contextmanager
