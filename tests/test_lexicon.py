@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import random
 import shutil
+import threading
 from pathlib import Path
 
 import jieba
@@ -15,6 +16,7 @@ from jieba import finalseg
 from bench.corpus import write_corpus
 from flows.steps import decode as decode_step
 from flows.steps import lexicon
+from flows.steps import tokenize as tokenize_step
 from flows.steps.tokenize import (
     JIEBA_DICT,
     USER_DICT,
@@ -92,6 +94,29 @@ def test_texts_jieba_rs_cuts_whole_are_cut_as_jieba_does(jieba_cut):
     assert [segmenter().lcut(t) for t in texts] == [jieba_cut(t) for t in texts]
     for text in ("2022-02-08", "3.5%", "a_b", "㐀中", "𠀀中", "①", "한국어"):
         assert not lexicon.rust_cuts_whole(text)
+
+
+def test_threads_asking_for_the_segmenter_at_once_all_cut(jieba_cut):
+    # The thread runner's tokenize tasks start together; rjieba refuses a word added while
+    # another thread cuts, so the segmenter is made once, under a lock.
+    text = "牡丹区吴店镇桥口村村民魏月菊一边听着村里大喇叭播放的操作方法" * 50
+    errors, cuts = [], []
+
+    def cut_a_few_times() -> None:
+        try:
+            cuts.extend(segmenter().lcut(text) for _ in range(20))
+        except RuntimeError as exc:
+            errors.append(exc)
+
+    for _ in range(10):
+        tokenize_step._segmenter.cache_clear()
+        threads = [threading.Thread(target=cut_a_few_times) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert errors == []
+    assert len(cuts) == 10 * 4 * 20 and all(words == jieba_cut(text) for words in cuts)
 
 
 def test_the_near_tie_jieba_rs_may_take_the_other_way(jieba_cut):

@@ -12,6 +12,7 @@ import functools
 import importlib.util
 import logging
 import re
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -58,12 +59,24 @@ class Cutter(Protocol):
     def lcut(self, text: str) -> list[str]: ...
 
 
-@functools.cache
 def segmenter() -> Lexicon:
     """What the pipeline cuts words with: the words of `regional_tokenizer`, from a
     `Lexicon` (flows/steps/lexicon.py) kept on disk (~5 MB in each process instead of
     jieba's ~65 MB dict), with jieba-rs cutting the texts and runs it cuts as jieba does
-    (+33 MB; ~14x as fast as jieba in all: `bench.tokenize_bench`)."""
+    (+33 MB; ~14x as fast as jieba in all: `bench.tokenize_bench`).
+
+    Made once per process, under a lock: the thread runner's tokenize tasks ask for it at
+    once, and rjieba refuses a word added while another thread cuts ("Already borrowed").
+    """
+    with _SEGMENTER_LOCK:
+        return _segmenter()
+
+
+_SEGMENTER_LOCK = threading.Lock()
+
+
+@functools.cache
+def _segmenter() -> Lexicon:
     cut = regional_lexicon()
     cut.fast_runs = rust_jieba_with_user_dictionary()
     return cut
