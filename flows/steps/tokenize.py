@@ -90,11 +90,13 @@ def regional_lexicon() -> Lexicon:
     return lexicon.cached(lexicon.default_cache_root(), (JIEBA_DICT, USER_DICT), jieba_with_user_dictionary)
 
 
+@functools.cache
 def rust_jieba_with_user_dictionary() -> Callable[[str], list[str]]:
     """jieba-rs's precise cut (HMM on) with the user dictionary loaded as jieba loads it.
 
     rjieba's own tokenizer, the one it builds on import: another would cost 24 MB more.
-    Adding the same words again changes nothing, so this may run more than once.
+    Its words are added once per process: a word added again adds its frequency to the
+    total again (as in jieba), and every word's probability moves.
     """
     import jieba
     import rjieba
