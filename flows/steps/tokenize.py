@@ -102,7 +102,9 @@ def rust_jieba_with_user_dictionary() -> Callable[[str], list[str]]:
     import rjieba
 
     for line in filter(None, map(str.strip, USER_DICT.read_text(encoding="utf-8").splitlines())):
-        word, freq, tag = jieba.re_userdict.match(line).groups()  # jieba's own parse of a line
+        # jieba's own parse of a line, frequency included: `user_dictionary()` reads the
+        # file too, for the flow's process, which does not import jieba.
+        word, freq, tag = jieba.re_userdict.match(line).groups()
         # No frequency: jieba-rs suggests one, as jieba does.
         rjieba.add_word(word, int(freq) if freq else None, tag.strip() if tag else None)
     return rjieba.cut
