@@ -72,7 +72,9 @@ class Staging:
     def append(self, tables: dict[str, pl.DataFrame]) -> None:
         """Add rows to the staged tables (columns by name; missing ones stay null)."""
         self.waves += 1
-        with duckdb.connect(str(self.path)) as con:
+        # In the load's row groups: the load then reads each staged table on all cores
+        # (one row group is one core's part of a scan).
+        with db.open_file(self.path, row_group_size=db.LOAD_ROW_GROUP_SIZE) as con:
             con.execute(f"SET memory_limit = '{WRITE_MEMORY_LIMIT}'")
             # The order of staged rows means nothing (the load copies them as a set).
             con.execute("SET preserve_insertion_order = false")
