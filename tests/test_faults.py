@@ -122,6 +122,9 @@ def test_a_warehouse_held_by_another_process_gives_one_line_naming_it(duckdb_she
         pass
     assert f"process {pid}" in str(exc.value)
     monkeypatch.setenv("NEWSETL_BUSY_WAIT_SECONDS", "0.3")
+    # The load opens the file another way (attached, for its row groups): the same one line.
+    with pytest.raises(warehouse.WarehouseBusy, match=f"process {pid}"):
+        warehouse.load_batch(db, {})
     assert newsetl(["query", "SELECT count(*) FROM documents", "--db", str(db)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"process {pid}" in err and "Traceback" not in err
