@@ -60,7 +60,8 @@ LOAD_MEMORY_LIMIT = "256MB"
 # particular order: DuckDB then compresses them on all cores. A 100 MB run loads 164,494
 # paragraphs, less than two default row groups: their insert (dictionary + FSST on
 # Chinese text, the load's largest part) ran on one core, 2.85 s; in row groups of 30,720
-# on two, 1.57 s (a diagnostic on that run's staged rows). Scans of them were not slower.
+# on two, 1.57 s (a diagnostic on that run's staged rows). Queries over them were not
+# slower, but for scans of the 12.9 M words (30 -> 37-40 ms; docs/performance.md).
 LOAD_ROW_GROUP_SIZE = 30_720
 
 
@@ -105,7 +106,7 @@ def _sql_text(value: object) -> str:
 def _open(
     db_path: Path, read_only: bool, wait_seconds: float, row_group_size: int | None = None
 ) -> duckdb.DuckDBPyConnection:
-    """duckdb.connect, retried while another process holds the file, up to `wait_seconds`."""
+    """`open_file`, retried while another process holds the file, up to `wait_seconds`."""
     deadline = time.monotonic() + wait_seconds
     while True:
         try:
