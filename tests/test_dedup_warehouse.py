@@ -17,6 +17,7 @@ from tests.conftest import read_only_query
 from tests.test_dedup import GRID, LOANS, PARTY, QUOTE, frames, ocr_noise
 from warehouse import db, dedup_index
 from warehouse.dedup_index import history_lookup
+from warehouse.staging import Staging
 
 
 def load_run(db_path: Path, docs: dict[str, list[str]]) -> pl.DataFrame:
@@ -208,3 +209,27 @@ def test_a_lookup_out_of_its_memory_runs_again_within_the_second_limit(tmp_path,
     assert within_first["dup_status"].to_list() == ["unique", "exact", "near"]
     (warning,) = caplog.records
     assert "out of 512KB" in warning.getMessage() and "within 128MB" in warning.getMessage()
+
+
+def test_a_fragment_demoted_by_one_wave_is_not_demoted_again_by_a_later_wave(tmp_path):
+    # In one batch a fragment, once inside a complete paragraph, is no longer anyone's
+    # candidate. Across waves its index rows stay staged until the load: a later wave
+    # must still not take it for a kept paragraph, or the load would meet two demotions
+    # of it and apply either.
+    fragment = GRID[138:429]
+    db_path = tmp_path / "w.duckdb"
+    waves = ({"0-fragment.txt": [fragment]}, {"1-grid.txt": [GRID]}, {"2-other.txt": [fragment + PARTY]})
+    updates = []
+    with Staging(db_path, "run") as staging:
+        for docs in waves:
+            paragraphs, documents = frames(docs)
+            result = dedup.mark_duplicates(
+                paragraphs, documents, dedup_index.run_history(db_path, staging.path)
+            )
+            updates.append(result.history_updates.filter(pl.col("dup_of").is_not_null()))
+            index = {**result.index, "dedup_updates": result.history_updates}
+            staging.append(dedup.loadable_index(index, result.paragraphs))
+    fragment_id = frames(waves[0])[0]["paragraph_id"][0]
+    grid_id = frames(waves[1])[0]["paragraph_id"][0]
+    assert updates[1].select("paragraph_id", "dup_of").rows() == [(fragment_id, grid_id)]
+    assert updates[2].height == 0

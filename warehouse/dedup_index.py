@@ -59,19 +59,37 @@ def history_lookup(db_path: str | Path) -> HistoryLookup:
 
 
 def run_history(db_path: str | Path, staged: Path) -> HistoryLookup:
-    """Kept paragraphs of the warehouse and of the run's earlier waves (its staging file)."""
+    """Kept paragraphs of the warehouse and of the run's earlier waves (its staging file).
+
+    A fragment that an earlier wave of the run demoted (a history update with `dup_of`)
+    keeps its index rows until the load, in the warehouse or in the staging: it is left
+    out of the near and containment candidates, as in one batch, where a fragment once
+    inside a complete paragraph is nobody's candidate. Demoted again by a later wave, the
+    load met two demotions of it and applied either. Its exact copies still find it: the
+    load points them at the paragraph it went into.
+    """
     lookups = (history_lookup(db_path), history_lookup(staged))
 
     def lookup(probe: Probe) -> Stored:
         found = [history(probe) for history in lookups]
+        keys = pl.concat([f.keys for f in found]).filter(
+            ~pl.col("paragraph_id").is_in(demoted_in_run(staged).implode())
+        )
         return Stored(
             # A row's exact copy is kept in one place only: the later copy became a duplicate.
             exact=pl.concat([f.exact for f in found]).group_by("row").agg(pl.col("paragraph_id").min()),
-            pairs=pl.concat([f.pairs for f in found]),
-            keys=pl.concat([f.keys for f in found]),
+            pairs=pl.concat([f.pairs for f in found]).filter(pl.col("pkey").is_in(keys["pkey"].implode())),
+            keys=keys,
         )
 
     return lookup
+
+
+def demoted_in_run(staged: Path) -> pl.Series:
+    """The paragraphs the run's earlier waves demoted to fragments (its staged history updates)."""
+    with duckdb.connect(str(staged), read_only=True) as con:
+        sql = "SELECT paragraph_id FROM dedup_updates WHERE dup_of IS NOT NULL"
+        return con.sql(sql).pl()["paragraph_id"]
 
 
 def _stale_count(con: duckdb.DuckDBPyConnection) -> int:
