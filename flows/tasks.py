@@ -96,7 +96,7 @@ def to_batch(restored: list[Restored]) -> Batch:
 @task(on_completion=[record_stage_seconds], cache_policy=NO_CACHE)
 def dedup(batch: Batch, db_path: str, staging: Staging) -> Batch:
     """Against the batch itself, the warehouse and the run's earlier waves."""
-    result = mark_duplicates(batch.paragraphs, batch.documents, run_history(db_path, staging.path))
+    result = mark_duplicates(batch.paragraphs, batch.documents, run_history(db_path, staging))
     batch.paragraphs = result.paragraphs
     batch.dedup_index = {**result.index, "dedup_updates": result.history_updates}
     return batch

@@ -223,9 +223,7 @@ def test_a_fragment_demoted_by_one_wave_is_not_demoted_again_by_a_later_wave(tmp
     with Staging(db_path, "run") as staging:
         for docs in waves:
             paragraphs, documents = frames(docs)
-            result = dedup.mark_duplicates(
-                paragraphs, documents, dedup_index.run_history(db_path, staging.path)
-            )
+            result = dedup.mark_duplicates(paragraphs, documents, dedup_index.run_history(db_path, staging))
             updates.append(result.history_updates.filter(pl.col("dup_of").is_not_null()))
             index = {**result.index, "dedup_updates": result.history_updates}
             staging.append(dedup.loadable_index(index, result.paragraphs))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import polars as pl
@@ -26,6 +27,9 @@ from flows.steps.dedup import (
 )
 from flows.steps.tokenize import article_keywords
 from warehouse import db
+
+if TYPE_CHECKING:  # staging imports db, which imports this module
+    from warehouse.staging import Staging
 
 INDEX_TABLES = ("dedup_keys", "dedup_bands", "dedup_anchors")
 # DuckDB's memory for a wave's history lookups, on top of the flow process; a lookup that
@@ -58,7 +62,7 @@ def history_lookup(db_path: str | Path) -> HistoryLookup:
     return lookup
 
 
-def run_history(db_path: str | Path, staged: Path) -> HistoryLookup:
+def run_history(db_path: str | Path, staging: Staging) -> HistoryLookup:
     """Kept paragraphs of the warehouse and of the run's earlier waves (its staging file).
 
     A fragment that an earlier wave of the run demoted (a history update with `dup_of`)
@@ -68,13 +72,12 @@ def run_history(db_path: str | Path, staged: Path) -> HistoryLookup:
     load met two demotions of it and applied either. Its exact copies still find it: the
     load points them at the paragraph it went into.
     """
-    lookups = (history_lookup(db_path), history_lookup(staged))
+    lookups = (history_lookup(db_path), history_lookup(staging.path))
 
     def lookup(probe: Probe) -> Stored:
         found = [history(probe) for history in lookups]
-        keys = pl.concat([f.keys for f in found]).filter(
-            ~pl.col("paragraph_id").is_in(demoted_in_run(staged).implode())
-        )
+        demoted = staging.frame("SELECT paragraph_id FROM dedup_updates WHERE dup_of IS NOT NULL")
+        keys = pl.concat([f.keys for f in found]).join(demoted, on="paragraph_id", how="anti")
         return Stored(
             # A row's exact copy is kept in one place only: the later copy became a duplicate.
             exact=pl.concat([f.exact for f in found]).group_by("row").agg(pl.col("paragraph_id").min()),
@@ -83,13 +86,6 @@ def run_history(db_path: str | Path, staged: Path) -> HistoryLookup:
         )
 
     return lookup
-
-
-def demoted_in_run(staged: Path) -> pl.Series:
-    """The paragraphs the run's earlier waves demoted to fragments (its staged history updates)."""
-    with duckdb.connect(str(staged), read_only=True) as con:
-        sql = "SELECT paragraph_id FROM dedup_updates WHERE dup_of IS NOT NULL"
-        return con.sql(sql).pl()["paragraph_id"]
 
 
 def _stale_count(con: duckdb.DuckDBPyConnection) -> int:
