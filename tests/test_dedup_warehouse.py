@@ -6,10 +6,13 @@ stages (clean / repair / segment) may still move paragraph boundaries.
 
 from __future__ import annotations
 
+import random
 import shutil
 from itertools import combinations
 from pathlib import Path
 
+import duckdb
+import numpy as np
 import polars as pl
 
 from flows.steps import dedup, minhash
@@ -231,3 +234,44 @@ def test_a_fragment_demoted_by_one_wave_is_not_demoted_again_by_a_later_wave(tmp
     grid_id = frames(waves[1])[0]["paragraph_id"][0]
     assert updates[1].select("paragraph_id", "dup_of").rows() == [(fragment_id, grid_id)]
     assert updates[2].height == 0
+
+
+def test_a_runs_staging_keeps_its_common_anchors_and_the_lookup_finds_what_counting_finds(tmp_path):
+    # 40 paragraphs share a stock phrase, so its anchors are common (held by more than
+    # ANCHOR_MAX_DF keys) and propose nothing; each paragraph's own sentence is rare.
+    # Staged in three waves, the staging keeps the common anchors as it goes; the lookup
+    # reads them from there, and must find what counting every anchor's rows finds.
+    phrase = "根据市委市政府统一部署，全面落实常态化疫情防控各项措施，确保人民群众生命安全。"
+    pool = [c for c in GRID + LOANS + PARTY if "\u4e00" <= c <= "\u9fff"]
+    rng = random.Random(5)
+    own = ["".join(rng.choice(pool) for _ in range(60)) for _ in range(40)]
+    texts = [f"{o}{phrase}" for o in own]
+    ids = [f"p{i:02d}" for i in range(len(texts))]
+    with Staging(tmp_path / "w.duckdb", "run") as staging:
+        for wave in (slice(0, 15), slice(15, 30), slice(30, 40)):
+            staging.append(dedup.index_all(ids[wave], pl.Series(texts[wave])))
+        with duckdb.connect(str(staging.path)) as con:
+            kept = {r[0] for r in con.execute(f"SELECT anchor FROM {dedup_index.COMMON_ANCHORS}").fetchall()}
+            counted = con.execute(
+                "SELECT anchor FROM dedup_anchors GROUP BY anchor HAVING count(*) > ?", [dedup.ANCHOR_MAX_DF]
+            ).fetchall()
+        assert kept == {r[0] for r in counted} and len(kept) > 5
+
+        # A longer paragraph holding all of paragraph 7 (its own sentence and the phrase).
+        key = dedup.norm_key(f"{own[7]}，{''.join(rng.choice(pool) for _ in range(60))}。{phrase}")
+        sk = dedup.sketch([key], np.array([0], dtype=np.int64))
+        probe = dedup.Probe(
+            hashes=pl.DataFrame(
+                {"row": [0], "norm_hash": [dedup.norm_hash(key)]},
+                schema={"row": pl.Int64, "norm_hash": pl.String},
+            ),
+            buckets=sk.buckets,
+            anchors=sk.anchors,
+        )
+        found = history_lookup(staging.path)(probe)
+        with duckdb.connect(str(staging.path)) as con:
+            con.execute(f"DROP TABLE {dedup_index.COMMON_ANCHORS}")
+        by_counting = history_lookup(staging.path)(probe)
+    pkey_7 = found.keys.filter(pl.col("paragraph_id") == "p07")["pkey"].to_list()
+    assert found.pairs.sort("pkey").rows() == by_counting.pairs.sort("pkey").rows()
+    assert len(pkey_7) == 1 and set(found.pairs["pkey"]) == set(pkey_7)  # the phrase proposed nothing

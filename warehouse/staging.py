@@ -22,11 +22,12 @@ import polars as pl
 
 from flows.steps.dedup import HISTORY_UPDATE_SCHEMA
 from flows.text_work import write_parquet
-from warehouse import db
+from warehouse import db, dedup_index
 
 STAGING_DIR = ".staging"
-# Tables of a run that the warehouse does not keep as such: applied at load.
-EXTRA_TABLES = {"dedup_updates": HISTORY_UPDATE_SCHEMA}
+# Tables of a run that the warehouse does not keep as such: applied at load (the history
+# updates), or read by the run's own lookups only (its common anchors).
+EXTRA_TABLES = {"dedup_updates": HISTORY_UPDATE_SCHEMA, dedup_index.COMMON_ANCHORS: {"anchor": pl.Int64}}
 # A wave's append (and the checkpoint as its connection closes) holds DuckDB's working
 # memory on top of the flow process, and the appends were its highest points during the
 # waves of the 1 GB load. With 256 MB one rose the process by up to 264 MB, with 64 MB by
@@ -89,6 +90,8 @@ class Staging:
                     continue
                 con.register("wave_rows", frame.to_arrow())
                 con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM wave_rows")
+                if name == "dedup_anchors":
+                    dedup_index.add_common_anchors(con, "wave_rows")
                 con.unregister("wave_rows")
 
     def part_files(self, name: str, tables: tuple[str, ...]) -> dict[str, Path]:
