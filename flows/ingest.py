@@ -107,6 +107,7 @@ def ingest_news(inbox: str = "seeds", db: str = "warehouse/news.duckdb") -> RunS
         runners.release_workers()  # the rest runs in this process
         heap.give_back_free_heap()  # before the load, the run's largest use of memory
 
+        tally.duplicates(staging)
         tally.check_failed_share()
         run.seconds = time.perf_counter() - t0
         stage(run_tables(run, started_at), staging)
@@ -167,10 +168,6 @@ class Tally:
         run.files_rejected += sum(r.rejected for r in restored)
         run.articles += batch.articles.height
         run.paragraphs += batch.paragraphs.height
-        status = batch.paragraphs["dup_status"]
-        run.dup_exact += (status == "exact").sum()
-        run.dup_near += (status == "near").sum()
-        run.dup_contained += (status == "contained").sum()
         run.joins += sum(r.joins for r in restored)
         # Every clean-stage counter (CleanStats) is a column of the runs row of the same name.
         stats = CleanStats.total(r.stats for r in restored)
@@ -184,6 +181,14 @@ class Tally:
         self.checked_rows += (
             batch.documents.height + batch.articles.height + batch.paragraphs.height + batch.failed_rows
         )
+
+    def duplicates(self, staging: Staging) -> None:
+        """The run's duplicates as the load stores them, counted once all waves are staged:
+        a later wave may demote a fragment an earlier wave kept (and its copies)."""
+        statuses = staging.statuses_as_loaded()
+        self.run.dup_exact = statuses.get("exact", 0)
+        self.run.dup_near = statuses.get("near", 0)
+        self.run.dup_contained = statuses.get("contained", 0)
 
     def words(self, tables: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
         """Count a wave's validated words; their quarantined rows stamped with the run."""

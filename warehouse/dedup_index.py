@@ -343,6 +343,30 @@ def apply_history_updates(con: duckdb.DuckDBPyConnection, updates: str) -> None:
         con.execute(f"DROP TABLE {table}")
 
 
+def statuses_as_loaded(con: duckdb.DuckDBPyConnection, paragraphs: str, updates: str) -> dict[str, int]:
+    """How many of `paragraphs` (a run's staged rows) the load stores with each `dup_status`.
+
+    A later wave of the run may demote a fragment an earlier wave kept: the load's
+    `apply_history_updates` makes it, and whatever pointed at it, `contained`. Counting
+    the statuses wave by wave would leave those as the earlier waves marked them.
+    """
+    rows = con.sql(
+        f"""
+        WITH demoted AS (SELECT paragraph_id FROM {updates} WHERE dup_of IS NOT NULL)
+        SELECT
+            CASE
+                WHEN paragraph_id IN (SELECT paragraph_id FROM demoted)
+                  OR dup_of IN (SELECT paragraph_id FROM demoted) THEN 'contained'
+                ELSE dup_status
+            END AS status,
+            count(*)
+        FROM {paragraphs}
+        GROUP BY status
+        """
+    ).fetchall()
+    return dict(rows)
+
+
 def _refresh_keywords(con: duckdb.DuckDBPyConnection) -> None:
     """Keywords of the articles of the demoted paragraphs, from the tokens they have left."""
     articles = "SELECT DISTINCT article_id FROM paragraphs SEMI JOIN dedup_demoted USING (paragraph_id)"

@@ -114,6 +114,14 @@ class Staging:
         """The staged Parquet tables that hold rows, as DuckDB relations."""
         return file_relations(self.files)
 
+    def statuses_as_loaded(self) -> dict[str, int]:
+        """How many of the run's staged paragraphs the load stores with each `dup_status`."""
+        paragraphs = self.file_tables().get("paragraphs")
+        if paragraphs is None:
+            return {}
+        with duckdb.connect(str(self.path), read_only=True) as con:
+            return dedup_index.statuses_as_loaded(con, paragraphs, "dedup_updates")
+
     def frame(self, sql: str) -> pl.DataFrame:
         """A query over the staged tables (small results: what the report shows)."""
         with duckdb.connect(str(self.path), read_only=True) as con:
