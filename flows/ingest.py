@@ -107,7 +107,7 @@ def ingest_news(inbox: str = "seeds", db: str = "warehouse/news.duckdb") -> RunS
         runners.release_workers()  # the rest runs in this process
         heap.give_back_free_heap()  # before the load, the run's largest use of memory
 
-        tally.duplicates(staging)
+        tally.count_duplicates(staging)
         tally.check_failed_share()
         run.seconds = time.perf_counter() - t0
         stage(run_tables(run, started_at), staging)
@@ -182,7 +182,7 @@ class Tally:
             batch.documents.height + batch.articles.height + batch.paragraphs.height + batch.failed_rows
         )
 
-    def duplicates(self, staging: Staging) -> None:
+    def count_duplicates(self, staging: Staging) -> None:
         """The run's duplicates as the load stores them, counted once all waves are staged:
         a later wave may demote a fragment an earlier wave kept (and its copies)."""
         statuses = staging.statuses_as_loaded()
