@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         ready = time.perf_counter() - t0
         server_pid = server.process.pid if server is not None and server.process else None
         server_cpu_start = _cpu_seconds(server_pid)
-        with PeakMemory(exclude_pid=server_pid) as memory:
+        with PeakMemory(exclude_pid=server_pid) as memory, prefect_api.without_heartbeats():
             start, cpu_start = time.perf_counter(), time.process_time()
             summary = flow(inbox=args.inbox, db=args.db)
             flow_seconds = time.perf_counter() - start

@@ -142,6 +142,24 @@ def flush_prefect_workers(timeout: float = 10.0) -> None:
 
 
 @contextmanager
+def without_heartbeats() -> Iterator[None]:
+    """A one-off run's flow call, without Prefect's flow-run heartbeats.
+
+    Prefect 3.9 sends them from a thread that sleeps in 1 s steps and joins it when the
+    flow returns, so every run ended 0-1 s later than its work (one new 100 KB file into
+    an empty warehouse: 2.8 or 3.9 s of flow time, by where the thread's sleep stood;
+    docs/performance.md). They serve the detection of crashed runs of deployments
+    (Prefect's "zombie flows" automation), which `newsetl serve` keeps; a one-off run's
+    process reports its own end. `PREFECT_FLOWS_HEARTBEAT_FREQUENCY` cannot say "none"
+    (30 s at least), the settings object can.
+    """
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield
+
+
+@contextmanager
 def api_for_run() -> Iterator[LocalApiServer | None]:
     """Point this process at the configured server, or start a local one for the block.
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from flows.prefect_api import LocalApiServer, api_url_from_environment
+from flows.prefect_api import LocalApiServer, api_url_from_environment, without_heartbeats
 
 PROFILES = """
 active = "work"
@@ -54,3 +55,31 @@ def test_local_server_answers_and_stops() -> None:
         server.stop()
     assert process is not None and process.poll() is not None
     assert server.process is None
+
+
+def test_a_one_off_run_sends_no_heartbeats_and_a_flow_outside_does(prefect_backend, monkeypatch) -> None:
+    # Prefect's engine sends a flow run's first heartbeat as the flow starts, then joins
+    # the sending thread (asleep in 1 s steps) as it returns: what a one-off run avoids.
+    from prefect import flow
+    from prefect.flow_engine import FlowRunEngine
+
+    sent: list[str] = []
+    monkeypatch.setattr(
+        FlowRunEngine, "_emit_flow_run_heartbeat", lambda engine, *_: sent.append(engine.flow.name)
+    )
+
+    # Each flow lasts long enough for a heartbeat thread, if any, to send its first one.
+    @flow(name="one-off")
+    def one_off() -> int:
+        time.sleep(0.2)
+        return 1
+
+    @flow(name="with-heartbeats")
+    def with_heartbeats() -> int:
+        time.sleep(0.2)
+        return 2
+
+    with without_heartbeats():
+        assert one_off() == 1
+    assert with_heartbeats() == 2
+    assert sent == ["with-heartbeats"]
