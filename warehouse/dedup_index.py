@@ -76,7 +76,7 @@ def run_history(db_path: str | Path, staging: Staging) -> HistoryLookup:
 
     def lookup(probe: Probe) -> Stored:
         found = [history(probe) for history in lookups]
-        demoted = staging.frame("SELECT paragraph_id FROM dedup_updates WHERE dup_of IS NOT NULL")
+        demoted = staging.frame(f"SELECT paragraph_id FROM ({demotions('dedup_updates')})")
         keys = pl.concat([f.keys for f in found]).join(demoted, on="paragraph_id", how="anti")
         return Stored(
             # A row's exact copy is kept in one place only: the later copy became a duplicate.
@@ -276,6 +276,12 @@ _PARAGRAPH_COLUMN = {
 }
 
 
+def demotions(updates: str) -> str:
+    """The demotions among a run's history updates (`updates` names them): the kept
+    paragraphs found (almost) wholly inside a longer one, with what they now point at."""
+    return f"SELECT paragraph_id, dup_of, similarity, dup_method FROM {updates} WHERE dup_of IS NOT NULL"
+
+
 def drop_demoted(con: duckdb.DuckDBPyConnection, updates: str, new_keys: str | None) -> None:
     """Before the load inserts anything: index rows and words of the demoted paragraphs go.
 
@@ -285,12 +291,7 @@ def drop_demoted(con: duckdb.DuckDBPyConnection, updates: str, new_keys: str | N
     own rows are left out of the insert (`without_demoted`): inserting rows only to delete
     them in the same transaction cost more memory than DuckDB was allowed.
     """
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE dedup_demoted AS
-        SELECT paragraph_id, dup_of, similarity, dup_method FROM {updates} WHERE dup_of IS NOT NULL
-        """
-    )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE dedup_demoted AS {demotions(updates)}")
     run_keys = (
         f" UNION SELECT pkey FROM {new_keys} SEMI JOIN dedup_demoted USING (paragraph_id)" if new_keys else ""
     )
@@ -352,7 +353,7 @@ def statuses_as_loaded(con: duckdb.DuckDBPyConnection, paragraphs: str, updates:
     """
     rows = con.sql(
         f"""
-        WITH demoted AS (SELECT paragraph_id FROM {updates} WHERE dup_of IS NOT NULL)
+        WITH demoted AS (SELECT paragraph_id FROM ({demotions(updates)}))
         SELECT
             CASE
                 WHEN paragraph_id IN (SELECT paragraph_id FROM demoted)
