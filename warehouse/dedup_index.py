@@ -33,14 +33,17 @@ if TYPE_CHECKING:  # staging imports db, which imports this module
 
 INDEX_TABLES = ("dedup_keys", "dedup_bands", "dedup_anchors")
 # DuckDB's memory for a wave's history lookups, on top of the flow process; a lookup that
-# runs out of it is run again with the second. The scans keep the blocks they read cached
-# up to the limit, so each wave's lookups raise the flow process by about the limit: at
-# the 1 GB load, the highest point of the run. The queries' own hash tables grow with the
-# wave, not with the history: for an 8 MB wave at most 84 MB (DuckDB's profile; the
-# containment query against the run's first wave, whose anchors the second shares most
-# of). 64 MB failed there ("failed to pin block"); 96 MB holds it, and a wave against an
-# uncompressed copy of the 1 GB load's index (2.4 GB) spills 5 MB.
-LOOKUP_MEMORY_LIMITS = ("96MB", "128MB")  # the second: the limit every run held before
+# runs out of it is run again within the second. The scans keep the blocks they read
+# cached up to the limit, so each wave's lookups raise the flow process by about the
+# limit: with the staging appends, the flow process's highest points during the waves of
+# the 1 GB load. The queries' own hash tables grow with the wave, not with the history.
+# What needs the most is the containment query against a run's first waves, when few of
+# their anchors are common yet: 64 MB is too little for 2 of the 100 MB load's 13 waves
+# and 3 of the 1 GB load's 128 (5 Dec), 96 MB has held every wave so far. With 64 MB first
+# the flow process's peak during the 1 GB load's waves fell by 30-40 MB (with the
+# staging's 48 MB, `warehouse.staging.WRITE_MEMORY_LIMIT`): the load took 488 s, against
+# 475-484 s (one run against two, `bench.flow_once`).
+LOOKUP_MEMORY_LIMITS = ("64MB", "96MB")
 log = logging.getLogger(__name__)
 
 

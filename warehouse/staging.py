@@ -29,11 +29,12 @@ STAGING_DIR = ".staging"
 # updates), or read by the run's own lookups only (its common anchors).
 EXTRA_TABLES = {"dedup_updates": HISTORY_UPDATE_SCHEMA, dedup_index.COMMON_ANCHORS: {"anchor": pl.Int64}}
 # A wave's append (and the checkpoint as its connection closes) holds DuckDB's working
-# memory on top of the flow process, and the appends were its highest points during the
-# waves of the 1 GB load. With 256 MB one rose the process by up to 264 MB, with 64 MB by
+# memory on top of the flow process, and the appends are among its highest points during
+# the waves of the 1 GB load. With 256 MB one rose the process by up to 264 MB, with 64 MB by
 # up to 75 MB, for 1.5 s more over the 100 MB load's 13 waves (3.9-4.5 s -> 5.4-6.3 s;
-# 96 and 128 MB took as long as 64 MB; `bench.staging_append`, three runs each).
-WRITE_MEMORY_LIMIT = "64MB"
+# 96 and 128 MB took as long as 64 MB; `bench.staging_append`, three runs each). 48 MB
+# (5 Dec, with the lookups' 64 MB): the 1 GB load's appends took 60 s, against 61-62 s.
+WRITE_MEMORY_LIMIT = "48MB"
 # Tables staged as Parquet files: a tenth of the cost of inserting their rows into the
 # staging database (most of a run's rows: the words), or less. Each is read back by the
 # load as the warehouse table of its name. Later waves query none of them but the
