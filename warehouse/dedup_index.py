@@ -9,6 +9,7 @@ bucket or most anchors, so memory grows with the batch, not with the warehouse.
 from __future__ import annotations
 
 import logging
+from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -44,6 +45,7 @@ INDEX_TABLES = ("dedup_keys", "dedup_bands", "dedup_anchors")
 # staging's 48 MB, `warehouse.staging.WRITE_MEMORY_LIMIT`): the load took 488 s, against
 # 475-484 s (one run against two, `bench.flow_once`).
 LOOKUP_MEMORY_LIMITS = ("64MB", "96MB")
+_SHARE = Fraction(ANCHOR_SHARE).limit_denominator(100)
 log = logging.getLogger(__name__)
 
 
@@ -192,21 +194,20 @@ def query_history(con: duckdb.DuckDBPyConnection, probe: Probe, memory_limit: st
             probe_rare AS MATERIALIZED (
                 SELECT p.row, p.anchor FROM probe_anchors p ANTI JOIN common USING (anchor)
             ),
-            stored_hits AS MATERIALIZED (
-                SELECT a.anchor, a.pkey
-                FROM dedup_anchors a SEMI JOIN (SELECT DISTINCT anchor FROM probe_rare) USING (anchor)
-            ),
             rare_n AS (SELECT row, count(*) AS n_rare FROM probe_rare GROUP BY row),
+            -- Joined to the stored anchors straight away, the probe's rare anchors the hash
+            -- table: not first the stored rows of those anchors apart (0.24 s against 0.38 s
+            -- for an 8 MB wave against the 100 MB load's index, the same pairs).
             shared AS (
                 SELECT p.row, s.pkey, count(*) AS shared
-                FROM probe_rare p JOIN stored_hits s USING (anchor)
+                FROM probe_rare p JOIN dedup_anchors s USING (anchor)
                 GROUP BY p.row, s.pkey
             )
             SELECT s.row, s.pkey
             FROM shared s JOIN rare_n n USING (row) JOIN dedup_keys k USING (pkey)
-            WHERE s.shared >= $share * least(n.n_rare, k.n_anchors)
-            """,
-            params={"share": ANCHOR_SHARE},
+            -- ANCHOR_SHARE as a fraction: whole numbers compared, not decimals.
+            WHERE s.shared * {_SHARE.denominator} >= {_SHARE.numerator} * least(n.n_rare, k.n_anchors)
+            """
         ).pl()
         candidates = pl.concat([by_bucket, by_anchor]).unique()
         con.register("cand", candidates.select("pkey").unique().to_arrow())
