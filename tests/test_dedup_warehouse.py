@@ -275,3 +275,55 @@ def test_a_runs_staging_keeps_its_common_anchors_and_the_lookup_finds_what_count
     pkey_7 = found.keys.filter(pl.col("paragraph_id") == "p07")["pkey"].to_list()
     assert found.pairs.sort("pkey").rows() == by_counting.pairs.sort("pkey").rows()
     assert len(pkey_7) == 1 and set(found.pairs["pkey"]) == set(pkey_7)  # the phrase proposed nothing
+
+
+def test_the_anchor_lookup_proposes_a_pair_exactly_when_it_shares_half_the_shorter_keys_anchors(tmp_path):
+    # Stored paragraphs holding 1-12 anchors, probes holding 1-12 (rare) anchors, and every
+    # overlap between 0 and the shorter's count: the lookup's pairs must be those sharing at
+    # least ANCHOR_SHARE of the shorter side's anchors, at the boundary too. The query
+    # compares whole numbers; this is the rule in plain Python.
+    rng = random.Random(5)
+    stored, probes, expected = [], [], set()
+    for row in range(300):
+        n_probe, n_stored = rng.randint(1, 12), rng.randint(1, 12)
+        overlap = rng.randint(0, min(n_probe, n_stored))
+        # Anchors of their own: no pair but the probe and its stored paragraph shares any.
+        anchors = rng.sample(range(row * 100, row * 100 + 100), n_probe + n_stored - overlap)
+        probe, kept = anchors[:n_probe], anchors[n_probe - overlap :]
+        pkey = 1_000 + row
+        stored.append((pkey, kept))
+        probes.append((row, probe))
+        if overlap >= dedup.ANCHOR_SHARE * min(n_probe, n_stored):
+            expected.add((row, pkey))
+    db_path = tmp_path / "w.duckdb"
+    with db.connect(db_path) as con:
+        db.ensure_schema(con)
+        keys = pl.DataFrame(
+            {
+                "pkey": [p for p, _ in stored],
+                "paragraph_id": [f"p{p}" for p, _ in stored],
+                "norm_version": dedup.NORM_VERSION,
+                "norm_hash": [f"h{p}" for p, _ in stored],
+                "norm_key": "key",
+                "n_anchors": [len(a) for _, a in stored],
+            }
+        )
+        rows = pl.DataFrame({"anchor": [a for _, a in stored], "pkey": [p for p, _ in stored]}).explode(
+            "anchor"
+        )
+        con.register("new_keys", keys.to_arrow())
+        con.register("new_anchors", rows.to_arrow())
+        con.execute("INSERT INTO dedup_keys BY NAME SELECT * FROM new_keys")
+        con.execute("INSERT INTO dedup_anchors BY NAME SELECT * FROM new_anchors")
+    probe = dedup.Probe(
+        hashes=pl.DataFrame(schema={"row": pl.Int64, "norm_hash": pl.String}),
+        buckets=pl.DataFrame(schema={"row": pl.Int64, "band": pl.Int16, "bucket": pl.Int64}),
+        anchors=pl.DataFrame({"row": [r for r, _ in probes], "anchor": [a for _, a in probes]})
+        .explode("anchor")
+        .cast({"row": pl.Int64, "anchor": pl.Int64}),
+    )
+
+    found = history_lookup(db_path)(probe).pairs
+
+    assert set(found.select("row", "pkey").iter_rows()) == expected
+    assert 50 < len(expected) < 250  # both sides of the boundary are tried
