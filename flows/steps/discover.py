@@ -85,6 +85,14 @@ def _inside(path: bytes, root: bytes) -> bool:
     return os.path.commonpath([path, root]) == root
 
 
+def _relative(abs_raw: bytes, inbox_raw: bytes) -> bytes:
+    """The path of an entry the walk found, relative to the inbox: the walk joins every
+    name to the inbox's own path, so it is the rest of the string (`os.path.relpath`, which
+    normalises both paths first, took a third of listing 88,000 files)."""
+    prefix = inbox_raw.rstrip(b"/") + b"/"
+    return abs_raw[len(prefix) :] if abs_raw.startswith(prefix) else os.path.relpath(abs_raw, inbox_raw)
+
+
 def examine(abs_raw: bytes, inbox: str, max_file_bytes: int) -> SourceFile:
     """One entry of the inbox (a file, or a symlink to a folder), as a SourceFile.
 
@@ -92,7 +100,7 @@ def examine(abs_raw: bytes, inbox: str, max_file_bytes: int) -> SourceFile:
     and the metadata is decided here, without opening a named pipe or a huge file.
     """
     inbox_raw = os.fsencode(inbox)
-    rel, name_ok = display_path(os.path.relpath(abs_raw, inbox_raw))
+    rel, name_ok = display_path(_relative(abs_raw, inbox_raw))
     source = SourceFile(path=rel, inbox=inbox, size_bytes=0, mtime_ns=0)
 
     def reject(reason: str) -> SourceFile:
@@ -116,8 +124,10 @@ def examine(abs_raw: bytes, inbox: str, max_file_bytes: int) -> SourceFile:
             )
         if not os.path.exists(target):
             return reject(f"broken symlink: its target {shown} does not exist")
+    # Only a symlink needs a second stat, of what it points at: an inbox is mostly plain
+    # files, and one stat each instead of two halves the listing of a large one.
     try:
-        st = os.stat(abs_raw)
+        st = os.stat(abs_raw) if stat.S_ISLNK(link.st_mode) else link
     except FileNotFoundError:
         return reject("the file disappeared while the inbox was being listed")
     except OSError as exc:
