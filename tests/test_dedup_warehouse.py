@@ -287,7 +287,7 @@ def test_the_anchor_lookup_proposes_a_pair_exactly_when_it_shares_half_the_short
     for row in range(300):
         n_probe, n_stored = rng.randint(1, 12), rng.randint(1, 12)
         overlap = rng.randint(0, min(n_probe, n_stored))
-        # Anchors of their own: no pair but the probe and its stored paragraph shares any.
+        # Anchors of their own: no pair but the probe and its stored paragraph share any.
         anchors = rng.sample(range(row * 100, row * 100 + 100), n_probe + n_stored - overlap)
         probe, kept = anchors[:n_probe], anchors[n_probe - overlap :]
         pkey = 1_000 + row
