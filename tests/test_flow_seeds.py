@@ -6,6 +6,8 @@ import hashlib
 import shutil
 from pathlib import Path
 
+import polars as pl
+
 from tests.conftest import SEEDS, table_checksums
 
 TABLES = ("documents", "articles", "paragraphs", "tokens", "quarantine")
@@ -65,3 +67,38 @@ def test_new_and_changed_files_load_without_reloading_old_ones(inbox, db_path, r
     versions = sql("SELECT count(*) FROM documents WHERE path = '004_c39983c546060e4d.txt'")[0][0]
     assert versions == 2  # the old version stays queryable
     assert sql("SELECT count(*) FROM documents")[0][0] == 7
+
+
+def test_words_that_break_their_contract_reach_the_quarantine_table(
+    inbox, db_path, run_flow, sql, monkeypatch
+):
+    # The workers stage good words themselves and hand back only the quarantined ones,
+    # which the flow stages (when there are any). One text's words get an empty word.
+    from flows import text_work
+
+    cut = text_work.tokenize_step.cut_word_lists
+    broken: list[str] = []
+
+    def with_an_empty_word(rows, *args, **kwargs):
+        lists = cut(rows, *args, **kwargs)
+        first = lists.filter(~pl.col("paragraph_id").str.ends_with("-title")).row(0, named=True)
+        broken.append(first["paragraph_id"])
+        return lists.with_columns(
+            pl.when(pl.col("paragraph_id") == first["paragraph_id"])
+            .then(pl.col("words").list.concat(pl.lit([""])))
+            .otherwise(pl.col("words"))
+        )
+
+    monkeypatch.setattr(text_work.tokenize_step, "cut_word_lists", with_an_empty_word)
+    summary = run_flow(inbox, db_path)
+
+    assert summary.status == "completed" and broken
+    rows = sql(
+        "SELECT row_key, check_name, run_id FROM quarantine WHERE table_name = 'tokens' ORDER BY row_key"
+    )
+    assert [(key, check) for key, check, _ in rows] == [(key, "no_empty_word") for key in sorted(broken)]
+    assert {run_id for *_, run_id in rows} == {summary.run_id}
+    assert summary.quarantined == len(broken)
+    assert (
+        sql("SELECT count(*) FROM tokens WHERE paragraph_id IN (SELECT row_key FROM quarantine)")[0][0] == 0
+    )
