@@ -6,6 +6,7 @@ Texts are real paragraphs of the seed pages (found by content), edited in known 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import random
 
 import numpy as np
@@ -145,6 +146,55 @@ def test_only_stored_candidates_with_a_relation_become_nodes(monkeypatch: pytest
         confirmed = dedup._confirmed(stored, keys, sets)
         assert sorted(confirmed.pairs.rows()) == [(0, 1), (1, 2), (2, 3)]
         assert confirmed.keys["paragraph_id"].to_list() == ["s-near", "s-piece", "s-whole"]
+
+
+def test_pairs_compared_at_once_bear_a_relation_exactly_when_one_pair_does():
+    """`_related` (all of a wave's stored candidates at once) decides as `_relation` (the
+    clustering, one pair at a time) on every pair of the seeds' paragraphs, their pieces
+    and their noisy copies: each kind of relation, and none."""
+    blocks = {
+        b.strip() for p in sorted(SEEDS.glob("*.txt")) for b in p.read_text(encoding="utf-8").split("\n\n")
+    }
+    paragraphs = sorted(b for b in blocks if len(b) >= 60)[:40]
+    texts = [
+        *paragraphs,
+        *(p[len(p) // 4 : len(p) // 4 + max(20, len(p) // 3)] for p in paragraphs[:15]),  # pieces
+        # Copies with 12 % of their characters changed: Jaccard 0.38-0.56 to the original,
+        # on both sides of NEAR_JACCARD.
+        *(ocr_noise(p, 0.12, seed=i) for i, p in enumerate(paragraphs[15:30])),
+        *(ocr_noise(p[: len(p) // 2], 0.2, seed=i) for i, p in enumerate(paragraphs[30:])),  # noisy pieces
+        "",
+        "短",
+    ]
+    keys = [dedup.norm_key(t) for t in texts]
+    sets = minhash.shingle_sets(keys, dedup.SHINGLE)
+    a, b = (np.array(side) for side in zip(*itertools.product(range(len(keys)), repeat=2), strict=True))
+    lists = minhash.as_lists(np.concatenate(sets), np.r_[0, np.cumsum([len(s) for s in sets])])
+    shared, sizes = minhash.shared_counts(lists.gather(a), lists.gather(b))
+    chars = np.array([len(k) for k in keys])
+    together = dedup._related(chars[a], chars[b], sizes[a], sizes, shared)
+
+    one_by_one = [dedup._relation(keys[i], sets[i], keys[j], sets[j]) for i, j in zip(a, b, strict=True)]
+    assert together.tolist() == [r is not None for r in one_by_one]
+    assert {r[0] if r else None for r in one_by_one} == {"inside", "fragment", "near", None}
+    jaccard = shared / np.maximum(sizes[a] + sizes - shared, 1)
+    assert ((jaccard >= dedup.NEAR_JACCARD) & (jaccard < dedup.NEAR_JACCARD + 0.05)).any()
+    assert ((jaccard < dedup.NEAR_JACCARD) & (jaccard > dedup.NEAR_JACCARD - 0.08)).any()
+
+    # Pairs right at the thresholds: (key lengths, set sizes, shared shingles) -> related.
+    edges = [
+        ((30, 30), (20, 9), 9, True),  # Jaccard 9 / 20 = NEAR_JACCARD
+        ((30, 30), (20, 10), 9, False),  # 9 / 21, just below
+        ((20, 40), (10, 30), 7, True),  # a piece with containment 7 / 10 = CONTAINED_SHARE
+        ((40, 20), (30, 10), 7, True),  # ... the other way round
+        ((20, 40), (10, 30), 6, False),  # 6 / 10, just below
+    ]
+    for (chars_a, chars_b), (size_a, size_b), common, related in edges:
+        set_a = np.arange(size_a, dtype=np.uint64)
+        set_b = np.arange(size_a - common, size_a - common + size_b, dtype=np.uint64)
+        assert (dedup._relation("字" * chars_a, set_a, "字" * chars_b, set_b) is not None) == related
+        got = dedup._related(*(np.array([x]) for x in (chars_a, chars_b, size_a, size_b, common)))
+        assert got.tolist() == [related]
 
 
 def test_winnow_anchors_are_each_keys_distinct_window_minima_in_order():

@@ -11,6 +11,8 @@ import itertools
 from dataclasses import dataclass
 
 import numpy as np
+import polars as pl
+import pyarrow as pa
 from rensa import RMinHash
 
 
@@ -187,6 +189,26 @@ def shingle_sets(keys: list[str], k: int, slice_chars: int = 1 << 20) -> list[np
     return sets
 
 
+def as_lists(hashes: np.ndarray, offsets: np.ndarray) -> pl.Series:
+    """Keys' shingle hashes laid end to end (`Shingles`, or sets concatenated) as one polars
+    list per key, without copying them."""
+    return pl.Series(pa.LargeListArray.from_arrays(pa.array(offsets), pa.array(hashes)))
+
+
+def shared_counts(sets: pl.Series, others: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+    """For lists of shingle hashes side by side (`as_lists`): how many distinct hashes each
+    pair shares, and how many distinct hashes each of `others` holds (its set's size).
+
+    In Rust, all pairs at once: one `np.intersect1d` per pair (and one `np.unique` per
+    key) cost ~15 µs of Python and numpy overhead each.
+    """
+    counts = pl.DataFrame({"a": sets, "b": others}).select(
+        pl.col("a").list.set_intersection("b").list.len().alias("shared"),
+        pl.col("b").list.n_unique().alias("size"),
+    )
+    return counts["shared"].to_numpy().astype(np.int64), counts["size"].to_numpy().astype(np.int64)
+
+
 def char_slices(lengths: np.ndarray, slice_chars: int) -> list[tuple[int, int]]:
     """(start, stop) of runs of consecutive keys of about `slice_chars` characters together."""
     if len(lengths) == 0:
@@ -197,7 +219,7 @@ def char_slices(lengths: np.ndarray, slice_chars: int) -> list[tuple[int, int]]:
     )
 
 
-def _shared(a: frozenset | np.ndarray, b: frozenset | np.ndarray) -> int:
+def shared(a: frozenset | np.ndarray, b: frozenset | np.ndarray) -> int:
     """How many shingles two sets share: hashed (`shingle_sets`) or strings (`shingle_set`)."""
     if isinstance(a, np.ndarray):
         return np.intersect1d(a, b, assume_unique=True).size
@@ -205,14 +227,23 @@ def _shared(a: frozenset | np.ndarray, b: frozenset | np.ndarray) -> int:
 
 
 def jaccard(a: frozenset | np.ndarray, b: frozenset | np.ndarray) -> float:
-    if not len(a) or not len(b):
-        return 0.0
-    inter = _shared(a, b)
-    return inter / (len(a) + len(b) - inter)
+    return jaccard_of(shared(a, b), len(a), len(b))
 
 
 def containment(part: frozenset | np.ndarray, whole: frozenset | np.ndarray) -> float:
     """Share of `part`'s shingles found in `whole`."""
-    if not len(part):
+    return containment_of(shared(part, whole), len(part))
+
+
+# The measures from a shared count already found: a pair's containment and Jaccard are
+# ratios of the same intersection (`dedup._relation` computes it once for both).
+
+
+def jaccard_of(shared: int, size_a: int, size_b: int) -> float:
+    if not size_a or not size_b:
         return 0.0
-    return _shared(part, whole) / len(part)
+    return shared / (size_a + size_b - shared)
+
+
+def containment_of(shared: int, part_size: int) -> float:
+    return shared / part_size if part_size else 0.0
