@@ -65,7 +65,12 @@ _BYLINE = re.compile(
 _AGENCY_CREDIT = re.compile(rf"^[□■]?\s*(?P<credit>新华社(?:记者\s*(?P<names>{NAMES})\s*)?[发摄])\s*")
 _BULLET = re.compile(r"^[□■]\s*")
 _SUBTITLE = re.compile(r"^——+")
-_DATE = re.compile(r"(?:(\d{4})年)?(\d{1,2})月(\d{1,2})日")
+# A date 'M月D日', and the year written right before it. Apart: as one pattern,
+# `(?:(\d{4})年)?(\d{1,2})月(\d{1,2})日`, with no fixed character to find first, Python's
+# regex engine tried it at every character of every article (0.10 s per 2.6 M
+# characters, against 0.03 s).
+_DATE = re.compile(r"(\d{1,2})月(\d{1,2})日")
+_YEAR = re.compile(r"(\d{4})年")
 COMPOUND_SURNAMES = frozenset(
     [
         "欧阳",
@@ -160,10 +165,10 @@ def parse_credit(credit: str) -> Credit:
 def event_date(text: str, meta: PageMeta) -> dt.date | None:
     """The first 'M月D日' in the text; the year as written, else from the page, else None."""
     for m in _DATE.finditer(text):
-        year, month, day = (int(g) if g else None for g in m.groups())
-        assert month is not None and day is not None
-        if year is not None:
-            return _date(year, month, day)
+        month, day = int(m[1]), int(m[2])
+        written = _YEAR.fullmatch(text, m.start() - 5, m.start()) if m.start() >= 5 else None
+        if written is not None:
+            return _date(int(written[1]), month, day)
         if meta.published_at is None:
             return None
         published = meta.published_at.date()

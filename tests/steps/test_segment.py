@@ -62,6 +62,44 @@ def test_event_date(text: str, meta: PageMeta, expected: dt.date | None) -> None
     assert event_date(text, meta) == expected
 
 
+def event_date_in_one_pattern(text: str, meta: PageMeta) -> dt.date | None:
+    """What `event_date` finds, as one pattern with the year optional (the definition)."""
+    for m in re.finditer(r"(?:(\d{4})年)?(\d{1,2})月(\d{1,2})日", text):
+        year, month, day = (int(g) if g else None for g in m.groups())
+        assert month is not None and day is not None
+        if year is not None:
+            try:
+                return dt.date(year, month, day)
+            except ValueError:
+                return None
+        if meta.published_at is None:
+            return None
+        candidates = []
+        for y in range(meta.published_at.year - 1, meta.published_at.year + 2):
+            try:
+                candidates.append(dt.date(y, month, day))
+            except ValueError:
+                continue
+        if candidates:
+            return min(candidates, key=lambda d: abs((d - meta.published_at.date()).days))
+    return None
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=st.text(alphabet="0123456789２年月日会 ", max_size=40), published=st.booleans())
+def test_event_date_finds_the_date_the_one_pattern_finds(text: str, published: bool) -> None:
+    meta = PUBLISHED if published else NO_DATE
+    assert event_date(text, meta) == event_date_in_one_pattern(text, meta)
+
+
+@pytest.mark.parametrize(
+    "text", ["2022年12月9日", "12022年3月1日", "近3年12月9日", "2022年123月4日", "1999年2022年2月1日"]
+)
+def test_event_date_year_is_the_four_digits_right_before(text: str) -> None:
+    for meta in (NO_DATE, PUBLISHED):
+        assert event_date(text, meta) == event_date_in_one_pattern(text, meta)
+
+
 def test_news_articles_with_bylines_titles_kickers_and_subtitles() -> None:
     articles = segment_page(
         paras(
