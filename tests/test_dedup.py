@@ -141,8 +141,10 @@ def test_only_stored_candidates_with_a_relation_become_nodes(monkeypatch: pytest
         ),
     )
     sets = dict(enumerate(minhash.shingle_sets(keys, dedup.SHINGLE)))
-    for slice_chars in (1 << 20, 50):  # all stored keys at once, or one by one
+    # All stored keys and pairs at once, the keys one by one, or the pairs one by one.
+    for slice_chars, pairs_at_once in ((1 << 20, 2048), (50, 2048), (1 << 20, 1)):
         monkeypatch.setattr(dedup, "CONFIRM_SLICE_CHARS", slice_chars)
+        monkeypatch.setattr(dedup, "CONFIRM_PAIRS", pairs_at_once)
         confirmed = dedup._confirmed(stored, keys, sets)
         assert sorted(confirmed.pairs.rows()) == [(0, 1), (1, 2), (2, 3)]
         assert confirmed.keys["paragraph_id"].to_list() == ["s-near", "s-piece", "s-whole"]

@@ -477,9 +477,9 @@ def _graph(
 
 # Stored keys compared at once (`_confirmed`): bounds their shingle hashes, ~8 bytes per
 # character; and candidate pairs compared at once: bounds the pairs' two lists of shingle
-# hashes side by side (~2.5 KB a pair).
+# hashes side by side (~2.5 KB a pair: ~5 MB at once).
 CONFIRM_SLICE_CHARS = 1 << 20
-CONFIRM_PAIRS = 4096
+CONFIRM_PAIRS = 2048
 
 
 def _confirmed(stored: Stored, keys: list[str], batch_sets: dict[int, np.ndarray]) -> Stored:
@@ -507,13 +507,6 @@ def _confirmed(stored: Stored, keys: list[str], batch_sets: dict[int, np.ndarray
         return Stored(exact=stored.exact, pairs=pairs, keys=by_pkey.clear())
     pair_rows, pair_pkeys = pairs["row"].to_numpy(), pairs["pkey"].to_numpy()
     related = np.zeros(pairs.height, dtype=bool)
-    # The batch rows' sets as lists, found by row; their sizes and key lengths by row.
-    rows = np.fromiter(batch_sets, dtype=np.int64, count=len(batch_sets))
-    sets = list(batch_sets.values())
-    set_sizes = np.fromiter(map(len, sets), dtype=np.int64, count=len(sets))
-    batch_lists = minhash.as_lists(np.concatenate(sets), np.r_[0, np.cumsum(set_sizes)])
-    position = np.zeros(int(rows.max()) + 1, dtype=np.int64)
-    position[rows] = np.arange(len(rows))
     key_chars = np.fromiter(map(len, keys), dtype=np.int64, count=len(keys))
     lengths = by_pkey["norm_key"].str.len_chars().to_numpy()
     for start, stop in minhash.char_slices(lengths, CONFIRM_SLICE_CHARS):
@@ -525,14 +518,14 @@ def _confirmed(stored: Stored, keys: list[str], batch_sets: dict[int, np.ndarray
         stored_lists = minhash.as_lists(shingles.hashes, shingles.offsets)
         for lo in range(first, last, CONFIRM_PAIRS):
             hi = min(lo + CONFIRM_PAIRS, last)
+            rows = pair_rows[lo:hi]
+            sets = [batch_sets[r] for r in rows.tolist()]
+            sizes = np.fromiter(map(len, sets), dtype=np.int64, count=len(sets))
             at = np.searchsorted(pkeys[start:stop], pair_pkeys[lo:hi])
-            batch_at = position[pair_rows[lo:hi]]
             shared, stored_sizes = minhash.shared_counts(
-                batch_lists.gather(batch_at), stored_lists.gather(at)
+                minhash.as_lists(np.concatenate(sets), np.r_[0, np.cumsum(sizes)]), stored_lists.gather(at)
             )
-            related[lo:hi] = _related(
-                key_chars[pair_rows[lo:hi]], lengths[start + at], set_sizes[batch_at], stored_sizes, shared
-            )
+            related[lo:hi] = _related(key_chars[rows], lengths[start + at], sizes, stored_sizes, shared)
     confirmed = pairs.filter(related)
     return Stored(
         exact=stored.exact,
