@@ -172,14 +172,15 @@ def test_pairs_compared_at_once_bear_a_relation_exactly_when_one_pair_does():
     sets = minhash.shingle_sets(keys, dedup.SHINGLE)
     a, b = (np.array(side) for side in zip(*itertools.product(range(len(keys)), repeat=2), strict=True))
     lists = minhash.as_lists(np.concatenate(sets), np.r_[0, np.cumsum([len(s) for s in sets])])
-    shared, sizes = minhash.shared_counts(lists.gather(a), lists.gather(b))
+    shared, sizes = minhash.shared_counts(lists.gather(a), lists.gather(b)), minhash.set_sizes(lists)
+    assert sizes.tolist() == [len(s) for s in sets]
     chars = np.array([len(k) for k in keys])
-    together = dedup._related(chars[a], chars[b], sizes[a], sizes, shared)
+    together = dedup._related(chars[a], chars[b], sizes[a], sizes[b], shared)
 
     one_by_one = [dedup._relation(keys[i], sets[i], keys[j], sets[j]) for i, j in zip(a, b, strict=True)]
     assert together.tolist() == [r is not None for r in one_by_one]
     assert {r[0] if r else None for r in one_by_one} == {"inside", "fragment", "near", None}
-    jaccard = shared / np.maximum(sizes[a] + sizes - shared, 1)
+    jaccard = shared / np.maximum(sizes[a] + sizes[b] - shared, 1)
     assert ((jaccard >= dedup.NEAR_JACCARD) & (jaccard < dedup.NEAR_JACCARD + 0.05)).any()
     assert ((jaccard < dedup.NEAR_JACCARD) & (jaccard > dedup.NEAR_JACCARD - 0.08)).any()
 

@@ -516,16 +516,17 @@ def _confirmed(stored: Stored, keys: list[str], batch_sets: dict[int, np.ndarray
             continue
         shingles = minhash.shingle_hashes(by_pkey["norm_key"].slice(start, stop - start).to_list(), SHINGLE)
         stored_lists = minhash.as_lists(shingles.hashes, shingles.offsets)
+        stored_sizes = minhash.set_sizes(stored_lists)
         for lo in range(first, last, CONFIRM_PAIRS):
             hi = min(lo + CONFIRM_PAIRS, last)
             rows = pair_rows[lo:hi]
             sets = [batch_sets[r] for r in rows.tolist()]
             sizes = np.fromiter(map(len, sets), dtype=np.int64, count=len(sets))
             at = np.searchsorted(pkeys[start:stop], pair_pkeys[lo:hi])
-            shared, stored_sizes = minhash.shared_counts(
+            shared = minhash.shared_counts(
                 minhash.as_lists(np.concatenate(sets), np.r_[0, np.cumsum(sizes)]), stored_lists.gather(at)
             )
-            related[lo:hi] = _related(key_chars[rows], lengths[start + at], sizes, stored_sizes, shared)
+            related[lo:hi] = _related(key_chars[rows], lengths[start + at], sizes, stored_sizes[at], shared)
     confirmed = pairs.filter(related)
     return Stored(
         exact=stored.exact,

@@ -191,22 +191,23 @@ def shingle_sets(keys: list[str], k: int, slice_chars: int = 1 << 20) -> list[np
 
 def as_lists(hashes: np.ndarray, offsets: np.ndarray) -> pl.Series:
     """Keys' shingle hashes laid end to end (`Shingles`, or sets concatenated) as one polars
-    list per key, without copying them."""
+    list per key, without a Python object per hash."""
     return pl.Series(pa.LargeListArray.from_arrays(pa.array(offsets), pa.array(hashes)))
 
 
-def shared_counts(sets: pl.Series, others: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+def set_sizes(lists: pl.Series) -> np.ndarray:
+    """How many distinct hashes each list (`as_lists`) holds: the size of its set."""
+    return lists.list.n_unique().to_numpy().astype(np.int64)
+
+
+def shared_counts(sets: pl.Series, others: pl.Series) -> np.ndarray:
     """For lists of shingle hashes side by side (`as_lists`): how many distinct hashes each
-    pair shares, and how many distinct hashes each of `others` holds (its set's size).
+    pair shares.
 
     In Rust, all pairs at once: one `np.intersect1d` per pair (and one `np.unique` per
-    key) cost ~15 µs of Python and numpy overhead each.
+    key for its set) cost ~15 µs of Python and numpy overhead each.
     """
-    counts = pl.DataFrame({"a": sets, "b": others}).select(
-        pl.col("a").list.set_intersection("b").list.len().alias("shared"),
-        pl.col("b").list.n_unique().alias("size"),
-    )
-    return counts["shared"].to_numpy().astype(np.int64), counts["size"].to_numpy().astype(np.int64)
+    return sets.list.set_intersection(others).list.len().to_numpy().astype(np.int64)
 
 
 def char_slices(lengths: np.ndarray, slice_chars: int) -> list[tuple[int, int]]:
