@@ -42,9 +42,9 @@ INDEX_TABLES = ("dedup_keys", "dedup_bands", "dedup_anchors")
 # their anchors are common yet: 64 MB was too little for 2 of the 100 MB load's 13 waves
 # and 3 of the 1 GB load's 128 while that query materialized the stored rows of the
 # probe's anchors, for none since (5 Dec: neither load's waves, `bench.run`); 96 MB has
-# held every wave so far. With 64 MB first the flow process's peak during the 1 GB load's waves fell by
-# 30-40 MB (with the staging's 48 MB, `warehouse.staging.WRITE_MEMORY_LIMIT`): the load
-# took 488 s, against 475-484 s (one run against two, `bench.flow_once`).
+# held every wave so far. With 64 MB first the flow process's peak during the 1 GB load's
+# waves fell by 30-40 MB (with the staging's 48 MB, `warehouse.staging.WRITE_MEMORY_LIMIT`):
+# the load took 488 s, against 475-484 s (one run against two, `bench.flow_once`).
 LOOKUP_MEMORY_LIMITS = ("64MB", "96MB")
 _SHARE = Fraction(ANCHOR_SHARE).limit_denominator(100)
 log = logging.getLogger(__name__)
