@@ -80,8 +80,9 @@ def ingest_news(inbox: str = "seeds", db: str = "warehouse/news.duckdb") -> RunS
         # Texts go to the workers in parts of a quarter of a chunk: at its peak, cutting
         # words and keywords takes a worker ~30-40 MB per MB of text, restoring pages ~11 MB
         # per MB (`bench.tokenize_memory`: a 2 MB part +64 MB, a 1 MB part +41 MB; the same
-        # CPU per MB). The parts are not the waves: dedup's results do not depend on them.
-        cutting = Cutting(settings.chunk_bytes // 4, staging)
+        # CPU per MB), a chunk's worth of parts to a task. The parts are not the waves:
+        # dedup's results do not depend on them.
+        cutting = Cutting(settings.chunk_bytes // 4, settings.chunk_bytes, staging)
         with heap_frozen():
             for pages in restored(waves, progress):  # decode -> clean -> repair -> segment
                 batch = dedup(to_batch(pages), db, staging)
