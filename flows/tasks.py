@@ -132,6 +132,17 @@ def split_by_article(rows: pl.DataFrame, max_bytes: int) -> list[pl.DataFrame]:
     )
 
 
+def cutting_tasks(texts: pl.DataFrame, part_bytes: int, task_bytes: int) -> list[list[pl.DataFrame]]:
+    """The texts in parts of about `part_bytes` (`split_by_article`), the parts in
+    consecutive groups of about `task_bytes`: one tokenize task each."""
+    parts = split_by_article(texts, part_bytes)
+    sizes = [part["text"].str.len_bytes().sum() for part in parts]
+    return [
+        [parts[i] for i in task]
+        for task in _runs_of_size(list(range(len(parts))), sizes.__getitem__, task_bytes)
+    ]
+
+
 def join_words(parts: list[tuple[WordTables, dict[str, float]]]) -> WordTables:
     """The quarantined rows of all parts of a wave (their words and keywords are staged by
     the workers), and their stage times."""
@@ -165,19 +176,16 @@ class Cutting:
 
     def submit(self, texts: pl.DataFrame) -> None:
         self.waves += 1
-        parts = split_by_article(texts, self.part_bytes)
+        tasks = cutting_tasks(texts, self.part_bytes, self.task_bytes)
         files = [
-            self.staging.part_files(f"words-{self.waves:06d}-{i:04d}", WORD_TABLES) for i in range(len(parts))
+            [
+                self.staging.part_files(f"words-{self.waves:06d}-{t:04d}-{i:02d}", WORD_TABLES)
+                for i in range(len(parts))
+            ]
+            for t, parts in enumerate(tasks)
         ]
-        part_bytes = [part["text"].str.len_bytes().sum() for part in parts]
-        tasks = _runs_of_size(list(range(len(parts))), part_bytes.__getitem__, self.task_bytes)
-        self.in_flight.append(
-            tokenize.map(
-                [[parts[i] for i in task] for task in tasks],
-                [[files[i] for i in task] for task in tasks],
-                [f"{sum(parts[i].height for i in task)} texts in {len(task)} parts" for task in tasks],
-            )
-        )
+        labels = [f"{sum(part.height for part in parts)} texts in {len(parts)} parts" for parts in tasks]
+        self.in_flight.append(tokenize.map(tasks, files, labels))
 
     def finished(self, leave: int = 0) -> Iterator[WordTables]:
         """Quarantined words of the waves submitted, oldest first, but the newest `leave`
