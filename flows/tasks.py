@@ -159,9 +159,9 @@ class Cutting:
     wave (dedup, validate and staging run in the flow process, jieba in the workers). The
     workers write the words and keywords into the run's staging themselves.
 
-    The texts go to the workers in parts of `part_bytes` (a worker's memory while it cuts
-    is ~30-40 MB per MB of text), and to the task runner in tasks of about `task_bytes`,
-    several parts each, cut one after another: a task run costs the flow's process and
+    The texts go to the workers in parts of `part_bytes` (what bounds a worker's memory,
+    `ingest_news`), and to the task runner in tasks of about `task_bytes`, several parts
+    each, cut one after another: a task run costs the flow's process and
     the Prefect API ~30 ms of CPU (150 tasks that do nothing: 3.0-4.4 CPU s of the API
     server, 0.6-0.8 s of the flow's process), and a task per 1 MB part made 88 of the
     100 MB load's 156 task runs.
