@@ -161,10 +161,10 @@ class Cutting:
 
     The texts go to the workers in parts of `part_bytes` (what bounds a worker's memory,
     `ingest_news`), and to the task runner in tasks of about `task_bytes`, several parts
-    each, cut one after another: a task run costs the flow's process and
-    the Prefect API ~30 ms of CPU (150 tasks that do nothing: 3.0-4.4 CPU s of the API
-    server, 0.6-0.8 s of the flow's process), and a task per 1 MB part made 88 of the
-    100 MB load's 156 task runs.
+    each, cut one after another: a task run costs the flow's process and the Prefect API
+    ~30 ms of CPU (150 tasks that do nothing: 3.0-4.4 CPU s of the API server, 0.6-0.8 s
+    of the flow's process), and a task per 1 MB part made 88 of the 100 MB load's 156
+    task runs (now 22 of 90).
     """
 
     def __init__(self, part_bytes: int, task_bytes: int, staging: Staging) -> None:
@@ -199,8 +199,8 @@ def tokenize(
     parts: list[pl.DataFrame], write_to: list[dict[str, Path]], label: str
 ) -> list[tuple[WordTables, dict[str, float]]]:
     """The words of each part's texts and their articles' keywords, through their
-    contracts, on a worker, part after part, written to the part's staging files
-    `write_to`; their quarantined rows handed back."""
+    contracts, on the workers one part after another, written to the part's staging
+    files `write_to`; their quarantined rows handed back."""
     return [pool.run(text_work.cut_words, rows, files) for rows, files in zip(parts, write_to, strict=True)]
 
 
