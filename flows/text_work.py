@@ -10,6 +10,7 @@ in the flow's process and hand the work to a worker.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -166,7 +167,23 @@ def cut_words(
         for table, path in write_to.items():
             write_parquet(checked.pop(table), path)
         seconds["stage_words"] = time.perf_counter() - written
+        _die_for_fault_test()
     return checked, seconds
+
+
+def _die_for_fault_test() -> None:
+    """Test hook (tests/test_runners.py): with NEWSETL_FAULT_KILL_CUTTER=<file>, the first
+    worker to stage a part's words creates the file and ends at once, as a worker killed
+    by the kernel would, its part's files written and its task not finished. Unset
+    (always, outside that test), it does nothing."""
+    marker = os.environ.get("NEWSETL_FAULT_KILL_CUTTER")
+    if not marker:
+        return
+    try:
+        os.close(os.open(marker, os.O_CREAT | os.O_EXCL))
+    except FileExistsError:  # another worker died for the test already
+        return
+    os._exit(1)
 
 
 def write_parquet(frame: pl.DataFrame, path: Path) -> None:

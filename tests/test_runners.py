@@ -65,6 +65,24 @@ def test_process_pool_gives_the_same_tables_as_threads(prefect_backend, inbox, t
 
 
 @pytest.mark.slow
+def test_a_worker_killed_while_cutting_words_costs_a_retry_not_a_row(
+    prefect_backend, inbox, tmp_path, run_flow, db_path, monkeypatch
+):
+    run_flow(inbox, db_path)
+    # Tiny chunks: each tokenize task cuts several parts. The first worker to stage a
+    # part's words then dies (flows/text_work.py), so its task fails with some of its
+    # parts' files written, and its retry cuts and writes them all again.
+    monkeypatch.setenv("NEWSETL_CHUNK_MB", "0.005")
+    killed = tmp_path / "killed"
+    monkeypatch.setenv("NEWSETL_FAULT_KILL_CUTTER", str(killed))
+    processes = run_with(runners.choose("process", workers=2), inbox, tmp_path / "processes.duckdb")
+
+    assert killed.exists()
+    assert (processes.status, processes.files_new) == ("completed", 5)
+    assert data_checksums(tmp_path / "processes.duckdb") == data_checksums(db_path)
+
+
+@pytest.mark.slow
 def test_worker_processes_run_below_the_flow_without_prefect_and_go_when_released():
     # The flow's process is the run's critical path (dedup, validate, staging one wave
     # after another); the workers take the cores it leaves, hold only the text work, and
