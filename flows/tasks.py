@@ -135,12 +135,9 @@ def split_by_article(rows: pl.DataFrame, max_bytes: int) -> list[pl.DataFrame]:
 def cutting_tasks(texts: pl.DataFrame, part_bytes: int, task_bytes: int) -> list[list[pl.DataFrame]]:
     """The texts in parts of about `part_bytes` (`split_by_article`), the parts in
     consecutive groups of about `task_bytes`: one tokenize task each."""
-    parts = split_by_article(texts, part_bytes)
-    sizes = [part["text"].str.len_bytes().sum() for part in parts]
-    return [
-        [parts[i] for i in task]
-        for task in _runs_of_size(list(range(len(parts))), sizes.__getitem__, task_bytes)
-    ]
+    return _runs_of_size(
+        split_by_article(texts, part_bytes), lambda part: part["text"].str.len_bytes().sum(), task_bytes
+    )
 
 
 def join_words(parts: list[tuple[WordTables, dict[str, float]]]) -> WordTables:
