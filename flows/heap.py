@@ -8,7 +8,7 @@ default it raises its mmap threshold (up to 32 MB) each time a mapped block is f
 later blocks of that size are carved out of the heap too.
 
 Measured in one process deduplicating ten 8 MB waves against the 1 GB load's warehouse
-(a diagnostic script; the figures of whole runs are in docs/performance.md): with glibc's
+(a diagnostic script; the figures of whole runs are in docs/performance-log.md): with glibc's
 defaults it held 643 MB after the tenth wave; with the free heap given back after each
 wave (13-29 ms a wave) 443 MB after the first and 490 MB after the tenth, still growing;
 with the mmap threshold also fixed, at 128 KB, 1 MB or 4 MB alike, 429-441 MB, flat. A

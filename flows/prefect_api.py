@@ -148,7 +148,7 @@ def without_heartbeats() -> Iterator[None]:
     Prefect 3.9 sends them from a thread that sleeps in 1 s steps and joins it when the
     flow returns, so every run ended 0-1 s later than its work (one new 100 KB file into
     an empty warehouse: 2.8 or 3.9 s of flow time, by where the thread's sleep stood;
-    docs/performance.md). They serve the detection of crashed runs of deployments
+    docs/performance-log.md). They serve the detection of crashed runs of deployments
     (Prefect's "zombie flows" automation), which `newsetl serve` keeps; a one-off run's
     process reports its own end. `PREFECT_FLOWS_HEARTBEAT_FREQUENCY` cannot say "none"
     (30 s at least), the settings object can.

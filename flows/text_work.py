@@ -3,7 +3,7 @@
 Prefect-free, and free of DuckDB: the worker processes of the process runner
 (`flows.pool`) import only this module and the text libraries it needs (polars, OpenCC,
 jieba, the contracts), not Prefect's engine as well: 215-240 MB each while they work,
-against 340-350 MB under Prefect's process pool (docs/performance.md). The
+against 340-350 MB under Prefect's process pool (docs/performance-log.md). The
 Prefect tasks around these functions (`flows.tasks.restore`, `flows.tasks.tokenize`) run
 in the flow's process and hand the work to a worker.
 """

@@ -61,7 +61,7 @@ LOAD_MEMORY_LIMIT = "256MB"
 # paragraphs, less than two default row groups: their insert (dictionary + FSST on
 # Chinese text, the load's largest part) ran on one core, 2.85 s; in row groups of 30,720
 # on two, 1.57 s (a diagnostic on that run's staged rows). Queries over them were not
-# slower, but for scans of the 12.9 M words (30 -> 37-40 ms; docs/performance.md).
+# slower, but for scans of the 12.9 M words (30 -> 37-40 ms; docs/performance-log.md).
 LOAD_ROW_GROUP_SIZE = 30_720
 
 
