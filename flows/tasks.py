@@ -161,7 +161,7 @@ class Cutting:
     each, cut one after another: a task run costs the flow's process and the Prefect API
     ~30 ms of CPU (150 tasks that do nothing: 3.0-4.4 CPU s of the API server, 0.6-0.8 s
     of the flow's process), and a task per 1 MB part made 88 of the 100 MB load's 156
-    task runs (now 22 of 90).
+    task runs (now 25 of 93; docs/performance.md).
     """
 
     def __init__(self, part_bytes: int, task_bytes: int, staging: Staging) -> None:
